@@ -1,0 +1,1 @@
+"""Core: the canonical entities' commands, the event catalogue and the signal hub."""

@@ -1,0 +1,234 @@
+"""The catalogue of the seed's events: one place that names each event and its payload.
+
+Names are the customer's, verbatim (other systems of theirs may already use them). Every
+payload carries `timestamp` (unix seconds), `lead_id` when known and `webinar_id` (a
+string) for webinar events. `docs/EVENTS.md` and friends are generated from this module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar, TypeVar
+
+
+class Status(StrEnum):
+    IMPLEMENTED = "implemented"
+    PLANNED = "planned"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Base of every payload. Subclasses are registered with `@event(...)`."""
+
+    name: ClassVar[str]
+    timestamp: int
+
+    def payload(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> Event:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    name: str
+    payload: type[Event]
+    summary: str
+    emitters: tuple[str, ...]
+    status: Status
+
+
+CATALOGUE: dict[str, EventSpec] = {}
+
+E = TypeVar("E", bound=type[Event])
+
+
+def event(
+    name: str, *, summary: str, emitters: tuple[str, ...], status: Status = Status.IMPLEMENTED
+) -> Callable[[E], E]:
+    """Register a payload class under the seed's event `name`."""
+
+    def register(cls: E) -> E:
+        if name in CATALOGUE:
+            raise ValueError(f"event {name!r} is declared twice")
+        cls.name = name
+        CATALOGUE[name] = EventSpec(name, cls, summary, emitters, status)
+        return cls
+
+    return register
+
+
+def spec_of(name: str) -> EventSpec:
+    try:
+        return CATALOGUE[name]
+    except KeyError:
+        raise KeyError(f"{name!r} is not in the event catalogue") from None
+
+
+# ---- Ingest and leads -----------------------------------------------------------------
+
+
+@event(
+    "core_ingest_event",
+    summary="A contact came in (web form, ingest webhook, bot referral); Core creates or "
+    "updates the `lead_entry`.",
+    emitters=("web: registration form (POST /)", "web: ingest webhook (POST /api/ingest)"),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreIngestEvent(Event):
+    source: str
+    name: str = ""
+    phone: str | None = None
+    email: str | None = None
+    ref: str | None = None
+    utm: dict[str, str] = field(default_factory=dict)
+    tz: str | None = None
+    webinar_id: str | None = None
+    lead_id: int | None = None
+    created: bool = False
+
+
+@event(
+    "core_lead_created",
+    summary="A new `lead_entry` exists (never emitted twice for one person).",
+    emitters=("core: core_ingest_event",),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreLeadCreated(Event):
+    lead_id: int
+    lead_source: str
+    partner_id: int | None = None
+    ref: str | None = None
+
+
+@event(
+    "scenario_start",
+    summary="A scenario (e.g. `welcome`) starts for a lead.",
+    emitters=("scenario service",),
+    status=Status.PLANNED,
+)
+@dataclass(frozen=True, kw_only=True)
+class ScenarioStart(Event):
+    scenario: str
+    lead_id: int
+
+
+# ---- Webinars ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebinarEvent(Event):
+    webinar_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeadWebinarEvent(WebinarEvent):
+    lead_id: int
+
+
+@event(
+    "core_webinar_set_status",
+    summary="Start/stop: a legal webinar status transition (scheduled → live → finished, "
+    "or cancelled).",
+    emitters=("speaker in the bot", "CLI", "scheduler (AUTO webinars)"),
+    status=Status.PLANNED,
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreWebinarSetStatus(WebinarEvent):
+    status: str
+    actor: str
+
+
+@event(
+    "client_webinar_registered",
+    summary="A lead registered for a webinar on its public page.",
+    emitters=("web: webinar public page",),
+    status=Status.PLANNED,
+)
+@dataclass(frozen=True, kw_only=True)
+class ClientWebinarRegistered(LeadWebinarEvent):
+    pass
+
+
+@event(
+    "client_webinar_entered",
+    summary="A lead entered the room through the personal tracker link.",
+    emitters=("web: tracker v2 redirect",),
+    status=Status.PLANNED,
+)
+@dataclass(frozen=True, kw_only=True)
+class ClientWebinarEntered(LeadWebinarEvent):
+    pass
+
+
+@event(
+    "client_webinar_left",
+    summary="A lead left the room (leave beacon, or heartbeats stopped).",
+    emitters=("web: tracker v2 heartbeats",),
+    status=Status.PLANNED,
+)
+@dataclass(frozen=True, kw_only=True)
+class ClientWebinarLeft(LeadWebinarEvent):
+    seconds_present: int = 0
+
+
+@event(
+    "client_webinar_completed",
+    summary="The tracker saw a lead complete the webinar.",
+    emitters=("web: tracker v2 heartbeats",),
+    status=Status.PLANNED,
+)
+@dataclass(frozen=True, kw_only=True)
+class ClientWebinarCompleted(LeadWebinarEvent):
+    pass
+
+
+@event(
+    "webinar_completed",
+    summary="Canonical form of `client_webinar_completed`, normalised by the event emitter.",
+    emitters=("service: client webinar event emitter",),
+    status=Status.PLANNED,
+)
+@dataclass(frozen=True, kw_only=True)
+class WebinarCompleted(LeadWebinarEvent):
+    pass
+
+
+@event(
+    "client_webinar_form_submitted",
+    summary="A lead sent the room's call-to-action form.",
+    emitters=("web: webinar room",),
+    status=Status.PLANNED,
+)
+@dataclass(frozen=True, kw_only=True)
+class ClientWebinarFormSubmitted(LeadWebinarEvent):
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@event(
+    "client_webinar_attendance_classified",
+    summary="After the webinar each registered lead is classified attended | not_attended.",
+    emitters=("service: attendance",),
+    status=Status.PLANNED,
+)
+@dataclass(frozen=True, kw_only=True)
+class ClientWebinarAttendanceClassified(LeadWebinarEvent):
+    attendance: str
+    seconds_present: int = 0
+
+
+@event(
+    "post_webinar_route",
+    summary="The route a lead takes after the webinar: attended | not_attended.",
+    emitters=("service: post-webinar routing",),
+    status=Status.PLANNED,
+)
+@dataclass(frozen=True, kw_only=True)
+class PostWebinarRoute(LeadWebinarEvent):
+    route: str

@@ -1,0 +1,168 @@
+"""One settings object, read from the environment and `.env` once, in `main.py`."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import zoneinfo
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DATA_DIR = Path("data")
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$")
+_RATE_UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60}
+_RATE_UNITS |= {"h": 3600, "hour": 3600}
+
+
+def parse_duration(value: str | float | int) -> float:
+    """Seconds in `90s`, `10m`, `2h`, `1d` or a bare number of seconds."""
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(value)
+        if not match:
+            raise ValueError(f"{value!r} is not a duration like 90s, 10m or 2h")
+        seconds = float(match[1]) * _UNITS[match[2] or "s"]
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    return seconds
+
+
+def parse_rate(value: str) -> tuple[int, float]:
+    """`20/min` → (20, 60.0); `0` turns the limit off → (0, 60.0)."""
+    if value.strip() == "0":
+        return 0, 60.0
+    match = _RATE.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not a rate like 20/min, 5/s or 0 (off)")
+    return int(match[1]), float(_RATE_UNITS[match[2]])
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. See README's Configuration section."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    bot_token: str = ""
+    telegram_api_base: str = ""
+    database_url: str = f"sqlite://{DATA_DIR}/funnel.sqlite3"
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str = ""
+    secret_key: str = ""
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    default_locale: str = "ru"
+    timezone: str = "Europe/Moscow"
+    phone_region: str = "RU"
+    form_rate_limit: str = "20/min"
+    # `source=secret` pairs for POST /api/ingest, comma-separated.
+    ingest_secrets: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    data_dir: Path = DATA_DIR
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            try:
+                return tuple(int(p) for p in parts)
+            except ValueError:
+                raise ValueError("must be comma-separated Telegram ids, e.g. 123,456") from None
+        return value
+
+    @field_validator("ingest_secrets", mode="before")
+    @classmethod
+    def _split_secrets(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs: dict[str, str] = {}
+        for item in filter(None, (p.strip() for p in value.split(","))):
+            source, sep, secret = item.partition("=")
+            if not sep or not source.strip() or len(secret.strip()) < 16:
+                raise ValueError("must be source=secret pairs, each secret 16+ characters")
+            pairs[source.strip()] = secret.strip()
+        return pairs
+
+    @field_validator("telegram_api_base", "public_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value:
+            AnyHttpUrl(value)
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgres://", "postgresql://", "asyncpg://")):
+            raise ValueError("must start with sqlite:// or postgres://")
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        if value not in ("ru", "en"):
+            raise ValueError("must be ru or en")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("form_rate_limit")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        parse_rate(value)
+        return value
+
+    @property
+    def sandbox(self) -> bool:
+        """No bot token: a local fake Bot API stands in for Telegram."""
+        return not self.bot_token
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url
+        host = "127.0.0.1" if self.web_host in ("0.0.0.0", "::", "") else self.web_host  # noqa: S104
+        return f"http://{host}:{self.web_port}"
+
+
+class SettingsError(Exception):
+    """A configuration value is missing or malformed; the message names it."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; raise `SettingsError` with one line naming the bad variable."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]).upper() if err["loc"] else "settings"
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"configuration error: {name}: {msg}") from None
+    if not settings.secret_key:
+        settings = settings.model_copy(update={"secret_key": _stored_secret(settings.data_dir)})
+    return settings
+
+
+def _stored_secret(data_dir: Path) -> str:
+    """The signing key generated on first start and kept under `./data/`."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(key + "\n")
+    return key

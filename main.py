@@ -1,0 +1,179 @@
+"""Composition root and command line: the only place that builds things.
+
+    python main.py            start the service (bot, web server, scheduler)
+    python main.py migrate    apply database migrations
+    python main.py docs       regenerate docs/ from the code
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from aiogram import Bot, Dispatcher
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot import create_bot, create_dispatcher
+from core import db
+from core.clock import Clock, SystemClock
+from core.hub import SignalHub
+from core.links import Links
+from core.settings import Settings, SettingsError, load_settings
+from handlers import Deps, subscribe_all
+from scheduler import create_scheduler
+from web.app import create_app
+
+log = logging.getLogger("funnel")
+
+SANDBOX_TOKEN = "1000000001:sandbox-token-not-telegram"
+SANDBOX_API_PREFIX = "/sandbox/botapi"
+
+
+@dataclass
+class Runtime:
+    """Everything one running process holds; built by `build`, run by `serve`."""
+
+    settings: Settings
+    clock: Clock
+    hub: SignalHub
+    links: Links
+    app: web.Application
+    bot: Bot | None = None
+    dispatcher: Dispatcher | None = None
+    scheduler: AsyncIOScheduler | None = None
+    runner: web.AppRunner | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+def build(settings: Settings, clock: Clock) -> Runtime:
+    hub = SignalHub(clock)
+    links = Links(base_url=settings.base_url, sandbox=settings.sandbox)
+    subscribe_all(hub, Deps(settings=settings, clock=clock, links=links))
+    app = create_app(settings, clock, hub, links)
+    if settings.sandbox:
+        from sandbox import FakeTelegram, setup_sandbox
+
+        fake = FakeTelegram(token=SANDBOX_TOKEN)
+        fake.mount(app, SANDBOX_API_PREFIX)
+        setup_sandbox(app, fake, links)
+    return Runtime(settings, clock, hub, links, app)
+
+
+async def start(rt: Runtime, *, api_base: str | None = None) -> None:
+    """Open the database, serve HTTP, then start the hub, the scheduler and the bot."""
+    settings = rt.settings
+    await db.open_database(settings.database_url)
+    rt.runner = web.AppRunner(rt.app, access_log=None)
+    await rt.runner.setup()
+    site = web.TCPSite(rt.runner, settings.web_host, settings.web_port)
+    await site.start()
+    if settings.sandbox:
+        port = rt.runner.addresses[0][1]
+        api_base = api_base or f"http://127.0.0.1:{port}{SANDBOX_API_PREFIX}"
+        token = SANDBOX_TOKEN
+    else:
+        token = settings.bot_token
+    rt.bot = create_bot(token, api_base if api_base is not None else settings.telegram_api_base)
+    me = await rt.bot.get_me()
+    rt.links.bot_username = me.username or ""
+    rt.dispatcher = create_dispatcher(settings, rt.clock, rt.hub, rt.links)
+    await rt.hub.start()
+    rt.scheduler = create_scheduler(rt.hub)
+    rt.scheduler.start()
+    rt.tasks.append(
+        asyncio.create_task(
+            rt.dispatcher.start_polling(rt.bot, handle_signals=False, close_bot_session=False)
+        )
+    )
+
+
+async def stop(rt: Runtime) -> None:
+    if rt.dispatcher is not None:
+        with contextlib.suppress(RuntimeError):
+            await rt.dispatcher.stop_polling()
+    for task in rt.tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 5)
+    if rt.scheduler is not None:
+        rt.scheduler.shutdown(wait=False)
+    await rt.hub.stop()
+    if rt.runner is not None:
+        await rt.runner.cleanup()
+    if rt.bot is not None:
+        await rt.bot.session.close()
+    await db.close_database()
+
+
+async def serve(settings: Settings) -> None:
+    await db.migrate(settings.database_url)
+    rt = build(settings, SystemClock())
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    await start(rt)
+    mode = "sandbox (no BOT_TOKEN: a local fake Telegram)" if settings.sandbox else "Telegram"
+    print(f"Webinar funnel is running — bot: @{rt.links.bot_username} via {mode}")
+    print(f"  registration form: {settings.base_url}/")
+    if settings.sandbox:
+        print(f"  Telegram sandbox:  {settings.base_url}/sandbox")
+    print("  stop with Ctrl+C", flush=True)
+    await stopping.wait()
+    print("stopping…", flush=True)
+    await stop(rt)
+
+
+def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    asyncio.run(serve(settings))
+    return 0
+
+
+def _cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    asyncio.run(db.migrate(settings.database_url))
+    print("database is up to date")
+    return 0
+
+
+def _cmd_docs(settings: Settings, args: argparse.Namespace) -> int:
+    from core.docs import write_docs
+
+    for path in write_docs(check=args.check):
+        print(("out of date: " if args.check else "wrote ") + str(path))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="main.py", description="Telegram-first webinar funnel")
+    parser.set_defaults(func=_cmd_run)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    sub.add_parser("run", help="start the service (default)").set_defaults(func=_cmd_run)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_cmd_migrate)
+    docs = sub.add_parser("docs", help="regenerate docs/ from the code")
+    docs.add_argument("--check", action="store_true", help="only list documents out of date")
+    docs.set_defaults(func=_cmd_docs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    try:
+        return int(args.func(settings, args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""The persisted event log and each subscriber's delivery of each event."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class EventRecord(Model):
+    """An event as published: stored before any subscriber sees it."""
+
+    id = fields.BigIntField(primary_key=True)
+    name = fields.CharField(max_length=64, db_index=True)
+    payload = fields.JSONField()
+    lead_id = fields.BigIntField(null=True, db_index=True)
+    webinar_id = fields.CharField(max_length=64, null=True)
+    created_at = fields.FloatField()
+
+    class Meta:
+        table = "event_log"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"  # gave up after the last attempt; kept for the operator
+
+
+class EventDelivery(Model):
+    """One subscriber's work on one event; the unit the hub retries and recovers."""
+
+    id = fields.BigIntField(primary_key=True)
+    event: fields.ForeignKeyRelation[EventRecord] = fields.ForeignKeyField(
+        "models.EventRecord", related_name="deliveries", on_delete=fields.CASCADE
+    )
+    subscriber = fields.CharField(max_length=128)
+    status = fields.CharEnumField(DeliveryStatus, max_length=16, default=DeliveryStatus.PENDING)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.FloatField()
+    last_error = fields.TextField(null=True)
+    done_at = fields.FloatField(null=True)
+
+    class Meta:
+        table = "event_delivery"
+        unique_together = (("event", "subscriber"),)
+        indexes = (("status", "next_attempt_at"),)

@@ -1,0 +1,47 @@
+"""People who talk to the bot, with their role in the canonical hierarchy."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Role(StrEnum):
+    """admin → speaker → leader → partner → candidate; a higher role has every right below."""
+
+    CANDIDATE = "candidate"
+    PARTNER = "partner"
+    LEADER = "leader"
+    SPEAKER = "speaker"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def at_least(self, other: Role) -> bool:
+        return self.rank >= other.rank
+
+
+class User(Model):
+    id = fields.BigIntField(primary_key=True)
+    telegram_id = fields.BigIntField(unique=True, null=True)
+    role = fields.CharEnumField(Role, max_length=16, default=Role.CANDIDATE)
+    first_name = fields.CharField(max_length=128, default="")
+    last_name = fields.CharField(max_length=128, default="")
+    username = fields.CharField(max_length=64, null=True)
+    language_code = fields.CharField(max_length=16, null=True)
+    # A private chat with the bot; None until the user has written to the bot.
+    chat_id = fields.BigIntField(null=True)
+    # The partner's personal referral code (`/?ref=<code>`, `start=ref_<code>`).
+    ref_code = fields.CharField(max_length=32, unique=True, null=True)
+    created_at = fields.FloatField()
+    updated_at = fields.FloatField()
+
+    class Meta:
+        table = "app_user"
+
+    def __str__(self) -> str:
+        return f"User({self.telegram_id}, {self.role})"

@@ -1,0 +1,70 @@
+"""Shared fixtures: a real database per test (SQLite file, or PostgreSQL when
+TEST_DATABASE_URL is set), migrated through the committed migrations."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from tortoise import Tortoise
+
+from core import db
+from core.clock import FakeClock
+from core.hub import SignalHub
+from core.settings import Settings, load_settings
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+async def _reset_postgres(url: str) -> None:
+    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def database_url(tmp_path: Path) -> AsyncIterator[str]:
+    """A freshly migrated database; its connections are open for the test."""
+    if PG_URL:
+        await _reset_postgres(PG_URL)
+        url = PG_URL
+    else:
+        url = f"sqlite://{tmp_path}/test.sqlite3"
+    await db.migrate(url)
+    await db.open_database(url)
+    yield url
+    await Tortoise.close_connections()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    # Tests never read the developer's .env or environment.
+    for name in list(os.environ):
+        if name in Settings.model_fields or name.upper() in {
+            f.upper() for f in Settings.model_fields
+        }:
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return load_settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        web_port=0,
+        secret_key="test-secret-key-" + "x" * 32,
+    )
+
+
+@pytest.fixture
+async def hub(database_url: str, clock: FakeClock) -> AsyncIterator[SignalHub]:
+    hub = SignalHub(clock)
+    yield hub
+    await hub.stop()

@@ -1,0 +1,1 @@
+"""The thin web layer: registration form, ingest webhook, (later) tracker and webinar pages."""
