@@ -9,7 +9,7 @@ from tortoise.models import Model
 
 
 class EventRecord(Model):
-    """An event as published: stored before any subscriber sees it."""
+    # An event as published: stored before any subscriber sees it.
 
     id = fields.BigIntField(primary_key=True)
     name = fields.CharField(max_length=64, db_index=True)
@@ -30,7 +30,7 @@ class DeliveryStatus(StrEnum):
 
 
 class EventDelivery(Model):
-    """One subscriber's work on one event; the unit the hub retries and recovers."""
+    # One subscriber's work on one event: the unit the hub retries and recovers.
 
     id = fields.BigIntField(primary_key=True)
     event: fields.ForeignKeyRelation[EventRecord] = fields.ForeignKeyField(

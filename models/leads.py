@@ -45,7 +45,7 @@ class LeadEntry(Model):
 
 
 class LeadTouch(Model):
-    """One contact of a person with the funnel: a form, a webhook call, a bot referral."""
+    # One contact of a person with the funnel: a form, a webhook call, a bot referral.
 
     id = fields.BigIntField(primary_key=True)
     lead: fields.ForeignKeyRelation[LeadEntry] = fields.ForeignKeyField(

@@ -68,3 +68,50 @@ async def hub(database_url: str, clock: FakeClock) -> AsyncIterator[SignalHub]:
     hub = SignalHub(clock)
     yield hub
     await hub.stop()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+async def service(settings: Settings, clock: FakeClock) -> AsyncIterator[object]:
+    """The whole product in sandbox mode (no BOT_TOKEN), on a free port, with a fake clock.
+
+    Yields the `main.Runtime`; `rt.settings.base_url` is not the real port — use
+    `service_url`.
+    """
+    import main
+
+    rt = main.build(settings, clock)
+    await main.start(rt)
+    yield rt
+    await main.stop(rt)
+
+
+@pytest.fixture
+def service_url(service: object) -> str:
+    runner = service.runner  # type: ignore[attr-defined]
+    host, port = runner.addresses[0][:2]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[object]:
+    """Debian's chromium driven by Playwright (never a downloaded browser)."""
+    from playwright.async_api import async_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (make test does it)")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()

@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('webinar_id', fields.CharField(null=True, max_length=64)),
                 ('created_at', fields.FloatField()),
             ],
-            options={'table': 'event_log', 'app': 'models', 'pk_attr': 'id', 'table_description': 'An event as published: stored before any subscriber sees it.'},
+            options={'table': 'event_log', 'app': 'models', 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
                 ('last_error', fields.TextField(null=True, unique=False)),
                 ('done_at', fields.FloatField(null=True)),
             ],
-            options={'table': 'event_delivery', 'app': 'models', 'unique_together': (('event', 'subscriber'),), 'indexes': [Index(fields=['status', 'next_attempt_at'])], 'pk_attr': 'id', 'table_description': "One subscriber's work on one event; the unit the hub retries and recovers."},
+            options={'table': 'event_delivery', 'app': 'models', 'unique_together': (('event', 'subscriber'),), 'indexes': [Index(fields=['status', 'next_attempt_at'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -95,7 +95,7 @@ class Migration(migrations.Migration):
                 ('start_token', fields.CharField(unique=True, max_length=64)),
                 ('at', fields.BigIntField()),
             ],
-            options={'table': 'lead_touch', 'app': 'models', 'pk_attr': 'id', 'table_description': 'One contact of a person with the funnel: a form, a webhook call, a bot referral.'},
+            options={'table': 'lead_touch', 'app': 'models', 'pk_attr': 'id'},
             bases=['Model'],
         ),
     ]
