@@ -74,8 +74,10 @@ async def start(rt: Runtime, *, api_base: str | None = None) -> None:
     await rt.runner.setup()
     site = web.TCPSite(rt.runner, settings.web_host, settings.web_port)
     await site.start()
+    port = rt.runner.addresses[0][1]
+    if not settings.public_url:  # the real port, when WEB_PORT=0 asked for any free one
+        rt.links.base_url = settings.base_url.rsplit(":", 1)[0] + f":{port}"
     if settings.sandbox:
-        port = rt.runner.addresses[0][1]
         api_base = api_base or f"http://127.0.0.1:{port}{SANDBOX_API_PREFIX}"
         token = SANDBOX_TOKEN
     else:
