@@ -23,7 +23,7 @@ class Status(StrEnum):
 class Event:
     """Base of every payload. Subclasses are registered with `@event(...)`."""
 
-    name: ClassVar[str]
+    event_name: ClassVar[str]
     timestamp: int
 
     def payload(self) -> dict[str, Any]:
@@ -57,7 +57,7 @@ def event(
     def register(cls: E) -> E:
         if name in CATALOGUE:
             raise ValueError(f"event {name!r} is declared twice")
-        cls.name = name
+        cls.event_name = name
         CATALOGUE[name] = EventSpec(name, cls, summary, emitters, status)
         return cls
 

@@ -134,17 +134,17 @@ class SignalHub:
     async def _store(
         self, event: Event, connection: BaseDBAsyncClient, stored: list[tuple[int, Event]]
     ) -> int:
-        spec_of(event.name)
+        spec_of(event.event_name)
         payload = event.payload()
         record = await EventRecord.create(
-            name=event.name,
+            name=event.event_name,
             payload=payload,
             lead_id=payload.get("lead_id"),
             webinar_id=payload.get("webinar_id"),
             created_at=self._clock.now(),
             using_db=connection,
         )
-        subs = self._subs.get(event.name, [])
+        subs = self._subs.get(event.event_name, [])
         if subs:
             now = self._clock.now()
             await EventDelivery.bulk_create(
@@ -251,7 +251,7 @@ class SignalHub:
         try:
             await sub.handler(event, Delivery(row.event_id, sub.name, row.attempts))
         except Exception as exc:
-            log.exception("hub: %s failed on %s #%s", sub.name, event.name, row.event_id)
+            log.exception("hub: %s failed on %s #%s", sub.name, event.event_name, row.event_id)
             await self._retry_later(row, f"{type(exc).__name__}: {exc}")
         else:
             await self._finish(row, DeliveryStatus.DONE, None)
