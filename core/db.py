@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as migrate_api
@@ -53,6 +53,8 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 
 def _postgres(url: str) -> dict[str, Any]:
     parts = urlsplit(url)
+    # `?schema=name` keeps the tables in their own PostgreSQL schema (search_path).
+    schema = parse_qs(parts.query).get("schema", [""])[0]
     return {
         "engine": "tortoise.backends.asyncpg",
         "credentials": {
@@ -63,6 +65,7 @@ def _postgres(url: str) -> dict[str, Any]:
             "database": parts.path.lstrip("/") or "postgres",
             "minsize": 1,
             "maxsize": 10,
+            **({"schema": schema} if schema else {}),
         },
     }
 

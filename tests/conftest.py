@@ -3,8 +3,9 @@ TEST_DATABASE_URL is set), migrated through the committed migrations."""
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -19,20 +20,37 @@ from core.settings import Settings, load_settings
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 
 
-async def _reset_postgres(url: str) -> None:
+async def _reset_postgres(url: str) -> str:
+    """A schema of this test process's own, emptied: parallel runs don't collide."""
+    schema = f"test_{os.getpid()}"
     conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
     try:
-        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};")
     finally:
         await conn.close()
+    return f"{url}{'&' if '?' in url else '?'}schema={schema}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_postgres_schema() -> Iterator[None]:
+    yield
+    if PG_URL:
+
+        async def drop() -> None:
+            conn = await asyncpg.connect(PG_URL.replace("postgres://", "postgresql://", 1))
+            try:
+                await conn.execute(f"DROP SCHEMA IF EXISTS test_{os.getpid()} CASCADE")
+            finally:
+                await conn.close()
+
+        asyncio.run(drop())
 
 
 @pytest.fixture
 async def database_url(tmp_path: Path) -> AsyncIterator[str]:
     """A freshly migrated database; its connections are open for the test."""
     if PG_URL:
-        await _reset_postgres(PG_URL)
-        url = PG_URL
+        url = await _reset_postgres(PG_URL)
     else:
         url = f"sqlite://{tmp_path}/test.sqlite3"
     await db.migrate(url)
