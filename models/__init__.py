@@ -1,7 +1,9 @@
 """The Tortoise ORM model shared by bot, web, scheduler and the hub."""
 
+from models.delivery import OutboxMessage, OutboxStatus, Priority, TelegramChat
 from models.events import DeliveryStatus, EventDelivery, EventRecord
 from models.leads import LeadEntry, LeadTouch
+from models.scenarios import RunStatus, ScenarioRun
 from models.users import Role, User
 
 __all__ = [
@@ -10,8 +12,20 @@ __all__ = [
     "EventRecord",
     "LeadEntry",
     "LeadTouch",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Priority",
     "Role",
+    "RunStatus",
+    "ScenarioRun",
+    "TelegramChat",
     "User",
 ]
 
-MODEL_MODULES = ["models.users", "models.leads", "models.events"]
+MODEL_MODULES = [
+    "models.users",
+    "models.leads",
+    "models.events",
+    "models.delivery",
+    "models.scenarios",
+]

@@ -33,6 +33,8 @@ class User(Model):
     last_name = fields.CharField(max_length=128, default="")
     username = fields.CharField(max_length=64, null=True)
     language_code = fields.CharField(max_length=16, null=True)
+    # The language the user chose with /language; wins over Telegram's language_code.
+    locale = fields.CharField(max_length=8, null=True)
     # A private chat with the bot; None until the user has written to the bot.
     chat_id = fields.BigIntField(null=True)
     # The partner's personal referral code (`/?ref=<code>`, `start=ref_<code>`).
