@@ -146,9 +146,10 @@ def _cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 def _cmd_docs(settings: Settings, args: argparse.Namespace) -> int:
     from core.docs import write_docs
 
-    for path in write_docs(check=args.check):
+    paths = write_docs(check=args.check)
+    for path in paths:
         print(("out of date: " if args.check else "wrote ") + str(path))
-    return 0
+    return 1 if args.check and paths else 0  # `--check` fails a CI step when docs lag
 
 
 def build_parser() -> argparse.ArgumentParser:
