@@ -108,15 +108,40 @@ class CoreLeadCreated(Event):
 
 
 @event(
+    "core_lead_bound",
+    summary="A lead opened the bot through its personal deep link: its Telegram chat is known.",
+    emitters=("bot: /start <token>", "bot: /start ref_<code>"),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreLeadBound(Event):
+    lead_id: int
+    user_id: int
+    telegram_id: int
+    chat_id: int
+
+
+@event(
     "scenario_start",
     summary="A scenario (e.g. `welcome`) starts for a lead.",
-    emitters=("scenario service",),
-    status=Status.PLANNED,
+    emitters=("scenario service: core_lead_created (web_form) → welcome",),
 )
 @dataclass(frozen=True, kw_only=True)
 class ScenarioStart(Event):
     scenario: str
     lead_id: int
+    subject: str = ""
+
+
+@event(
+    "telegram_chat_unreachable",
+    summary="Telegram answered 403 (the user blocked the bot): nothing more is sent there.",
+    emitters=("delivery: outbox sender",),
+)
+@dataclass(frozen=True, kw_only=True)
+class TelegramChatUnreachable(Event):
+    chat_id: int
+    reason: str
+    lead_id: int | None = None
 
 
 # ---- Webinars ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from tortoise.expressions import Q
 
 from core.clock import Clock
 from core.contact import Contact
-from core.events import CoreIngestEvent, CoreLeadCreated
+from core.events import CoreIngestEvent, CoreLeadBound, CoreLeadCreated
 from core.hub import Publisher, SignalHub
 from models import LeadEntry, LeadTouch, Role, User
 
@@ -30,16 +30,19 @@ def new_start_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-async def core_ingest_event(hub: SignalHub, clock: Clock, contact: Contact) -> IngestResult:
+async def core_ingest_event(
+    hub: SignalHub, clock: Clock, contact: Contact, *, telegram_user: User | None = None
+) -> IngestResult:
     """Create or update the `lead_entry` for `contact`; emit `core_lead_created` if new.
 
-    The same person (same E.164 phone or same e-mail) is the same lead: `first_touch_at`
-    and the first-touch attribution never change; each touch is recorded.
+    The same person (same E.164 phone, same e-mail, or — from the bot — the same Telegram
+    user) is the same lead: `first_touch_at` and the first-touch attribution never change;
+    each touch is recorded. A lead created from the bot is bound to that user's chat.
     """
     for attempt in range(3):
         try:
             async with hub.transaction() as tx:
-                return await _ingest(tx, clock, contact)
+                return await _ingest(tx, clock, contact, telegram_user)
         except IntegrityError:
             # Another request created this person between our look-up and insert
             # (PostgreSQL; SQLite serialises transactions). Go again: now it's an update.
@@ -48,10 +51,14 @@ async def core_ingest_event(hub: SignalHub, clock: Clock, contact: Contact) -> I
     raise AssertionError("unreachable")
 
 
-async def _ingest(tx: Publisher, clock: Clock, contact: Contact) -> IngestResult:
+async def _ingest(
+    tx: Publisher, clock: Clock, contact: Contact, telegram_user: User | None
+) -> IngestResult:
     db = tx.connection
     now = int(clock.now())
     lead = await _find(contact, db)
+    if lead is None and telegram_user is not None:
+        lead = await LeadEntry.filter(user_id=telegram_user.id).using_db(db).first()
     created = lead is None
     if lead is None:
         partner = await _partner_for(contact.ref, db)
@@ -68,6 +75,8 @@ async def _ingest(tx: Publisher, clock: Clock, contact: Contact) -> IngestResult
             utm=contact.utm,
             tz=contact.tz,
             consent_at=now,
+            user=telegram_user,
+            chat_id=telegram_user.chat_id if telegram_user else None,
             updated_at=clock.now(),
             using_db=db,
         )
@@ -101,6 +110,16 @@ async def _ingest(tx: Publisher, clock: Clock, contact: Contact) -> IngestResult
             created=created,
         )
     )
+    if created and telegram_user is not None and telegram_user.chat_id is not None:
+        await tx.publish(
+            CoreLeadBound(
+                timestamp=now,
+                lead_id=lead.id,
+                user_id=telegram_user.id,
+                telegram_id=telegram_user.telegram_id or 0,
+                chat_id=telegram_user.chat_id,
+            )
+        )
     if created:
         await tx.publish(
             CoreLeadCreated(
