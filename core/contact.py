@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import phonenumbers
 
+from locales import N_
+
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 _EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,189}\.[A-Za-z]{2,63}$")
 _REF = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -70,29 +72,29 @@ def normalise(raw: RawContact, *, region: str, require_phone: bool) -> Contact:
     errors: dict[str, str] = {}
     name = _clean(raw.name, 200)
     if require_phone and not name:
-        errors["name"] = "Please enter your name."
+        errors["name"] = N_("Please enter your name.")
     elif len(raw.name.strip()) > 200:
-        errors["name"] = "The name is too long."
+        errors["name"] = N_("The name is too long.")
 
     phone = None
     if raw.phone.strip():
         if len(raw.phone) > 40 or (phone := normalise_phone(raw.phone, region)) is None:
-            errors["phone"] = "This does not look like a phone number."
+            errors["phone"] = N_("This does not look like a phone number.")
     elif require_phone:
-        errors["phone"] = "Please enter your phone number."
+        errors["phone"] = N_("Please enter your phone number.")
 
     email = raw.email.strip().lower() or None
     if email and not _EMAIL.match(email):
-        errors["email"] = "This does not look like an e-mail address."
+        errors["email"] = N_("This does not look like an e-mail address.")
     if not require_phone and not phone and not email and "phone" not in errors:
-        errors["phone"] = "A phone number or an e-mail is needed."
+        errors["phone"] = N_("A phone number or an e-mail is needed.")
 
     if not raw.consent:
-        errors["consent"] = "Please agree to the processing of your data."
+        errors["consent"] = N_("Please agree to the processing of your data.")
 
     source = raw.source.strip().lower()
     if not _SOURCE.match(source):
-        errors["source"] = "Unknown source."
+        errors["source"] = N_("Unknown source.")
 
     ref = raw.ref.strip() or None
     if ref is not None and not _REF.match(ref):
