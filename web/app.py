@@ -2,21 +2,46 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aiohttp import web
 
 from core.clock import Clock
 from core.hub import SignalHub
 from core.links import Links
-from core.settings import Settings
+from core.settings import Settings, parse_rate
+from locales import load_translations
 from web import keys
+from web.errors import error_pages
+from web.form import form_page, submit, thanks
+from web.i18n import setup_templates
+from web.ingest_api import ingest
+from web.ratelimit import RateLimiter
+from web.security import common_headers, form_guard
 
 MAX_BODY = 64 * 1024  # a registration form is a few hundred bytes
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def create_app(settings: Settings, clock: Clock, hub: SignalHub, links: Links) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY)
+    # error_pages is outermost, so it also answers what form_guard refuses (403/413/429).
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[error_pages, form_guard])
     app[keys.SETTINGS] = settings
     app[keys.CLOCK] = clock
     app[keys.HUB] = hub
     app[keys.LINKS] = links
+    app[keys.TRANSLATIONS] = load_translations()
+    limit, period = parse_rate(settings.form_rate_limit)
+    app[keys.FORM_LIMITER] = RateLimiter(limit, period, clock)
+    setup_routes(app)
+    setup_templates(app)
+    app.on_response_prepare.append(common_headers)
     return app
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/", form_page, name="form")
+    app.router.add_post("/", submit, name="form_submit")
+    app.router.add_get("/thanks", thanks, name="thanks")
+    app.router.add_post("/api/ingest", ingest, name="api_ingest")
+    app.router.add_static("/static/", STATIC_DIR, name="static", append_version=True)

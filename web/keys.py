@@ -1,15 +1,25 @@
-"""Typed application keys: how views get their dependencies (no `app["x"]` strings)."""
+"""Typed application and request keys: how views get their dependencies (no `app["x"]`)."""
 
 from __future__ import annotations
 
+from gettext import GNUTranslations
+
 from aiohttp import web
+from multidict import MultiDict
 
 from core.clock import Clock
 from core.hub import SignalHub
 from core.links import Links
 from core.settings import Settings
+from web.ratelimit import RateLimiter
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
 HUB = web.AppKey("hub", SignalHub)
 LINKS = web.AppKey("links", Links)
+TRANSLATIONS = web.AppKey[dict[str, GNUTranslations]]("translations")
+FORM_LIMITER = web.AppKey("form_limiter", RateLimiter)
+
+# Per request: the page language, and the form body once parsed (CSRF check, then view).
+LANG = web.RequestKey("lang", str)
+FORM = web.RequestKey[MultiDict[str]]("form")

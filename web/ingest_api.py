@@ -1,0 +1,80 @@
+"""`POST /api/ingest`: contacts from external landing-page builders (Tilda, LPgenerator…).
+
+Server to server: authenticated per source by `X-Ingest-Secret` (INGEST_SECRETS), so no
+CSRF token, no cookies and no per-address limit. Answers are JSON, messages in English
+(the msgids), meant for whoever wires the integration up.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Mapping
+
+from aiohttp import web
+
+from core.contact import ContactError, normalise
+from core.ingest import core_ingest_event
+from locales import N_
+from web import keys
+from web.bodies import (
+    FORM_TYPES,
+    UnsupportedBody,
+    is_checked,
+    raw_contact,
+    read_form,
+    read_json_object,
+    text_fields,
+)
+
+SECRET_HEADER = "X-Ingest-Secret"  # noqa: S105 (a header name, not a secret)
+# Compared against when the source is unknown, so timing does not tell which exist.
+_NO_SECRET = "-" * 32
+
+
+class NotAuthorised(web.HTTPUnauthorized):
+    explanation = N_("The X-Ingest-Secret header is missing or does not match the source.")
+
+
+async def ingest(request: web.Request) -> web.Response:
+    if not request.headers.get(SECRET_HEADER):
+        raise NotAuthorised()
+    fields = await _read_fields(request)
+    _authorise(request, fields.get("source", "").strip().lower())
+    # A builder collects consent on its own page; a `consent` it sends must be truthy.
+    consent = "consent" not in fields or is_checked(fields["consent"])
+    raw = raw_contact(fields, source=fields.get("source", ""), consent=consent)
+    app = request.app
+    try:
+        contact = normalise(raw, region=app[keys.SETTINGS].phone_region, require_phone=False)
+    except ContactError as exc:
+        return _json({"ok": False, "errors": exc.errors}, status=422)
+    result = await core_ingest_event(app[keys.HUB], app[keys.CLOCK], contact)
+    body = {
+        "ok": True,
+        "lead_id": result.lead_id,
+        "created": result.created,
+        "start_link": app[keys.LINKS].start_link(result.start_token),
+    }
+    return _json(body, status=201 if result.created else 200)
+
+
+async def _read_fields(request: web.Request) -> Mapping[str, str]:
+    if request.content_type == "application/json":
+        return text_fields(await read_json_object(request))
+    if request.content_type in FORM_TYPES:
+        form = await read_form(request)
+        return {key: form[key] for key in form}  # the first of repeated fields
+    raise UnsupportedBody()
+
+
+def _authorise(request: web.Request, source: str) -> None:
+    secrets = request.app[keys.SETTINGS].ingest_secrets
+    expected = secrets.get(source, _NO_SECRET)
+    given = request.headers.get(SECRET_HEADER, "")
+    if not hmac.compare_digest(given.encode(), expected.encode()) or source not in secrets:
+        raise NotAuthorised()
+
+
+def _json(body: object, *, status: int) -> web.Response:
+    return web.json_response(body, status=status, dumps=lambda v: json.dumps(v, ensure_ascii=False))
