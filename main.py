@@ -1,8 +1,8 @@
 """Composition root and command line: the only place that builds things.
 
-    python main.py            start the service (bot, web server, scheduler)
-    python main.py migrate    apply database migrations
-    python main.py docs       regenerate docs/ from the code
+python main.py            start the service (bot, web server, scheduler)
+python main.py migrate    apply database migrations
+python main.py docs       regenerate docs/ from the code
 """
 
 from __future__ import annotations
@@ -26,13 +26,18 @@ from core.clock import Clock, SystemClock
 from core.hub import SignalHub
 from core.links import Links
 from core.settings import Settings, SettingsError, load_settings
+from core.texts import Texts
 from handlers import Deps, subscribe_all
-from scheduler import create_scheduler
+from handlers.scenarios import CONDITIONS, SCENARIOS
+from locales import load_translations
+from scheduler import Waker, create_scheduler
+from scheduler.engine import ScenarioEngine
+from scheduler.scenario import ScenarioError, validate
 from web.app import create_app
 
 log = logging.getLogger("funnel")
 
-SANDBOX_TOKEN = "1000000001:sandbox-token-not-telegram"
+SANDBOX_TOKEN = "1000000001:sandbox-token-not-telegram"  # noqa: S105  (the local fake)
 SANDBOX_API_PREFIX = "/sandbox/botapi"
 
 
@@ -44,18 +49,32 @@ class Runtime:
     clock: Clock
     hub: SignalHub
     links: Links
+    texts: Texts
+    engine: ScenarioEngine
     app: web.Application
     bot: Bot | None = None
     dispatcher: Dispatcher | None = None
     scheduler: AsyncIOScheduler | None = None
+    waker: Waker | None = None
     runner: web.AppRunner | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
 def build(settings: Settings, clock: Clock) -> Runtime:
+    """Wire everything; raises `ScenarioError` when a scenario definition cannot run."""
     hub = SignalHub(clock)
     links = Links(base_url=settings.base_url, sandbox=settings.sandbox)
-    subscribe_all(hub, Deps(settings=settings, clock=clock, links=links))
+    texts = Texts(load_translations(), settings.default_locale)
+    validate(SCENARIOS, conditions=CONDITIONS, settings=settings, messages=texts.has)
+    engine = ScenarioEngine(
+        {s.name: s for s in SCENARIOS},
+        conditions=CONDITIONS,
+        hub=hub,
+        clock=clock,
+        settings=settings,
+        translate=texts,
+    )
+    subscribe_all(hub, Deps(settings, clock, links, hub, engine, texts))
     app = create_app(settings, clock, hub, links)
     if settings.sandbox:
         from sandbox import FakeTelegram, setup_sandbox
@@ -63,7 +82,7 @@ def build(settings: Settings, clock: Clock) -> Runtime:
         fake = FakeTelegram(token=SANDBOX_TOKEN)
         fake.mount(app, SANDBOX_API_PREFIX)
         setup_sandbox(app, fake, links)
-    return Runtime(settings, clock, hub, links, app)
+    return Runtime(settings, clock, hub, links, texts, engine, app)
 
 
 async def start(rt: Runtime, *, api_base: str | None = None) -> None:
@@ -86,9 +105,12 @@ async def start(rt: Runtime, *, api_base: str | None = None) -> None:
     me = await rt.bot.get_me()
     rt.links.bot_username = me.username or ""
     rt.dispatcher = create_dispatcher(settings, rt.clock, rt.hub, rt.links)
+    await rt.engine.recover()
     await rt.hub.start()
-    rt.scheduler = create_scheduler(rt.hub)
+    rt.scheduler, rt.waker = create_scheduler(rt.hub, rt.engine)
+    rt.engine.on_schedule = rt.waker.schedule
     rt.scheduler.start()
+    rt.waker.schedule(rt.clock.now())  # overdue steps run promptly after a restart
     rt.tasks.append(
         asyncio.create_task(
             rt.dispatcher.start_polling(rt.bot, handle_signals=False, close_bot_session=False)
@@ -115,7 +137,10 @@ async def stop(rt: Runtime) -> None:
 
 async def serve(settings: Settings) -> None:
     await db.migrate(settings.database_url)
-    rt = build(settings, SystemClock())
+    try:
+        rt = build(settings, SystemClock())
+    except ScenarioError as exc:
+        raise SystemExit(f"scenario error: {exc}") from None
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -165,7 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()

@@ -15,7 +15,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F
@@ -186,18 +186,19 @@ class SignalHub:
         """Queue every pending delivery that is due; the scheduler calls this each second."""
         if not self._tasks:
             return 0
-        due = (
+        due = cast(
+            "list[int]",
             await EventDelivery.filter(
                 status=DeliveryStatus.PENDING, next_attempt_at__lte=self._clock.now()
             )
             .order_by("id")
             .limit(1000)
-            .values_list("id", flat=True)
+            .values_list("id", flat=True),
         )
         count = 0
         for delivery_id in due:
             if delivery_id not in self._queued:
-                self._enqueue(int(delivery_id), None)
+                self._enqueue(delivery_id, None)
                 count += 1
         return count
 
@@ -220,11 +221,10 @@ class SignalHub:
             item_id, event = await self._queue.get()
             try:
                 if item_id < 0:  # a fresh event: run each of its deliveries
-                    rows = await EventDelivery.filter(event_id=-item_id).values_list(
-                        "id", flat=True
-                    )
+                    query = EventDelivery.filter(event_id=-item_id).values_list("id", flat=True)
+                    rows = cast("list[int]", await query)
                     for delivery_id in rows:
-                        await self._deliver(int(delivery_id), event)
+                        await self._deliver(delivery_id, event)
                 else:
                     await self._deliver(item_id, event)
             except Exception:  # the hub itself must never die; the sweep retries
@@ -236,9 +236,9 @@ class SignalHub:
                     self._idle.set()
 
     async def _deliver(self, delivery_id: int, event: Event | None) -> None:
-        claimed = await EventDelivery.filter(
-            id=delivery_id, status=DeliveryStatus.PENDING
-        ).update(status=DeliveryStatus.RUNNING, attempts=F("attempts") + 1)
+        claimed = await EventDelivery.filter(id=delivery_id, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.RUNNING, attempts=F("attempts") + 1
+        )
         if not claimed:
             return
         row = await EventDelivery.get(id=delivery_id).prefetch_related("event")

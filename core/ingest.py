@@ -126,7 +126,7 @@ async def _ingest(
                 timestamp=now,
                 lead_id=lead.id,
                 lead_source=lead.lead_source,
-                partner_id=lead.partner_id,  # type: ignore[attr-defined]
+                partner_id=lead.partner_id,
                 ref=lead.ref,
             )
         )
@@ -170,7 +170,7 @@ async def _update(lead: LeadEntry, contact: Contact, db: object, clock: Clock) -
 async def _partner_for(ref: str | None, db: object) -> User | None:
     if not ref:
         return None
-    user = await User.get_or_none(ref_code=ref).using_db(db)  # type: ignore[arg-type]
+    user = await User.filter(ref_code=ref).using_db(db).first()  # type: ignore[arg-type]
     if user is None or not user.role.at_least(Role.PARTNER):
         return None
     return user

@@ -64,6 +64,14 @@ class Settings(BaseSettings):
     # `source=secret` pairs for POST /api/ingest, comma-separated.
     ingest_secrets: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     data_dir: Path = DATA_DIR
+    # Scenario delays an operator may change without editing code.
+    welcome_followup_delay: str = "10m"
+    # How long the personal deep link of the thank-you page stays valid.
+    start_token_ttl: str = "30d"  # noqa: S105  (a duration, not a secret)
+    # Telegram's limits, kept by the outbox (https://core.telegram.org/bots/faq).
+    outbox_global_rate: str = "30/s"
+    outbox_chat_rate: str = "1/s"
+    outbox_group_rate: str = "20/min"
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -124,6 +132,23 @@ class Settings(BaseSettings):
     def _rate(cls, value: str) -> str:
         parse_rate(value)
         return value
+
+    @field_validator("outbox_global_rate", "outbox_chat_rate", "outbox_group_rate")
+    @classmethod
+    def _positive_rate(cls, value: str) -> str:
+        if parse_rate(value)[0] <= 0:
+            raise ValueError("must be a positive rate like 30/s or 20/min")
+        return value
+
+    @field_validator("welcome_followup_delay", "start_token_ttl")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def start_token_ttl_seconds(self) -> float:
+        return parse_duration(self.start_token_ttl)
 
     @property
     def sandbox(self) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import IntEnum, StrEnum
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -31,7 +33,7 @@ class OutboxMessage(Model):
     key = fields.CharField(max_length=160, unique=True)
     chat_id = fields.BigIntField()
     method = fields.CharField(max_length=32, default="sendMessage")
-    payload = fields.JSONField()
+    payload: dict[str, Any] = fields.JSONField()
     priority = fields.SmallIntField(default=Priority.NORMAL)
     status = fields.CharEnumField(OutboxStatus, max_length=16, default=OutboxStatus.PENDING)
     attempts = fields.IntField(default=0)

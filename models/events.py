@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -13,7 +15,7 @@ class EventRecord(Model):
 
     id = fields.BigIntField(primary_key=True)
     name = fields.CharField(max_length=64, db_index=True)
-    payload = fields.JSONField()
+    payload: dict[str, Any] = fields.JSONField()
     lead_id = fields.BigIntField(null=True, db_index=True)
     webinar_id = fields.CharField(max_length=64, null=True)
     created_at = fields.FloatField()
@@ -36,6 +38,7 @@ class EventDelivery(Model):
     event: fields.ForeignKeyRelation[EventRecord] = fields.ForeignKeyField(
         "models.EventRecord", related_name="deliveries", on_delete=fields.CASCADE
     )
+    event_id: int
     subscriber = fields.CharField(max_length=128)
     status = fields.CharEnumField(DeliveryStatus, max_length=16, default=DeliveryStatus.PENDING)
     attempts = fields.IntField(default=0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -27,7 +27,8 @@ class LeadEntry(Model):
     partner: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="leads", null=True, on_delete=fields.SET_NULL
     )
-    utm = fields.JSONField(default=dict)
+    partner_id: int | None
+    utm: dict[str, Any] = fields.JSONField(default=dict)
     tz = fields.CharField(max_length=64, null=True)
     locale = fields.CharField(max_length=8, null=True)
     consent_at = fields.BigIntField(null=True)
@@ -35,6 +36,7 @@ class LeadEntry(Model):
     user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="lead_entries", null=True, on_delete=fields.SET_NULL
     )
+    user_id: int | None
     chat_id = fields.BigIntField(null=True)
     updated_at = fields.FloatField()
 
@@ -51,9 +53,10 @@ class LeadTouch(Model):
     lead: fields.ForeignKeyRelation[LeadEntry] = fields.ForeignKeyField(
         "models.LeadEntry", related_name="touches", on_delete=fields.CASCADE
     )
+    lead_id: int
     source = fields.CharField(max_length=64)
     ref = fields.CharField(max_length=64, null=True)
-    utm = fields.JSONField(default=dict)
+    utm: dict[str, Any] = fields.JSONField(default=dict)
     tz = fields.CharField(max_length=64, null=True)
     webinar_id = fields.CharField(max_length=64, null=True)
     # The personal deep-link payload handed out after this touch (`/start <token>`).
@@ -62,4 +65,3 @@ class LeadTouch(Model):
 
     class Meta:
         table = "lead_touch"
-

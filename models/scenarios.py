@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -27,6 +27,7 @@ class ScenarioRun(Model):
     lead: fields.ForeignKeyRelation[LeadEntry] = fields.ForeignKeyField(
         "models.LeadEntry", related_name="scenario_runs", on_delete=fields.CASCADE
     )
+    lead_id: int
     # Distinguishes several runs of one scenario for one lead (e.g. per webinar).
     subject = fields.CharField(max_length=64, default="")
     status = fields.CharEnumField(RunStatus, max_length=16, default=RunStatus.WAITING)
@@ -34,7 +35,7 @@ class ScenarioRun(Model):
     due_at = fields.FloatField(null=True)
     # When the current wait began (for `wait_until` time-outs).
     waiting_since = fields.FloatField(null=True)
-    context = fields.JSONField(default=dict)
+    context: dict[str, Any] = fields.JSONField(default=dict)
     attempts = fields.IntField(default=0)
     started_at = fields.FloatField()
     updated_at = fields.FloatField()

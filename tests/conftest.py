@@ -118,7 +118,7 @@ async def service(settings: Settings, clock: FakeClock) -> AsyncIterator[object]
 @pytest.fixture
 def service_url(service: object) -> str:
     runner = service.runner  # type: ignore[attr-defined]
-    host, port = runner.addresses[0][:2]
+    port = runner.addresses[0][1]
     return f"http://127.0.0.1:{port}"
 
 

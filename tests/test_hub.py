@@ -169,10 +169,14 @@ async def test_a_rolled_back_transaction_publishes_nothing(hub: SignalHub) -> No
 
     hub.subscribe("core_lead_created", notify, name="notify")
     await hub.start()
-    with pytest.raises(RuntimeError):
+
+    async def half_way() -> None:
         async with hub.transaction() as tx:
             await tx.publish(lead_created(5))
             raise RuntimeError("validation failed half-way")
+
+    with pytest.raises(RuntimeError):
+        await half_way()
     await hub.drain()
     assert seen == []
     assert await EventRecord.all().count() == 0

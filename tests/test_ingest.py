@@ -64,7 +64,8 @@ async def test_same_person_again_is_the_same_lead(hub: SignalHub, clock: FakeClo
     by_email = await core_ingest_event(hub, clock, contact("", "Anna@Example.com", source="tilda"))
 
     assert again.lead_id == by_email.lead_id == first.lead_id
-    assert not again.created and not by_email.created
+    assert not again.created
+    assert not by_email.created
     lead = await LeadEntry.get(id=first.lead_id)
     assert lead.first_touch_at == first_touch
     assert lead.lead_source == "web_form"
@@ -99,7 +100,7 @@ async def test_first_touch_attribution_stays_with_the_first_partner(
     await core_ingest_event(hub, clock, contact(ref="bob"))
 
     lead = await LeadEntry.get(id=first.lead_id)
-    assert lead.partner_id == alice.id  # type: ignore[attr-defined]
+    assert lead.partner_id == alice.id
     assert lead.ref == "alice"
     assert (await events("core_lead_created"))[0]["partner_id"] == alice.id
 
@@ -112,7 +113,7 @@ async def test_a_ref_of_no_partner_is_kept_but_attributes_nobody(
     result = await core_ingest_event(hub, clock, contact(ref="cand"))
     lead = await LeadEntry.get(id=result.lead_id)
     assert lead.ref == "cand"
-    assert lead.partner_id is None  # type: ignore[attr-defined]
+    assert lead.partner_id is None
 
 
 async def test_concurrent_submissions_of_one_person_make_one_lead(
@@ -133,7 +134,7 @@ async def test_lead_created_reaches_subscribers_after_commit(
     seen: list[tuple[int, bool]] = []
 
     async def on_created(event: object, d: Delivery) -> None:
-        lead = await LeadEntry.get(id=event.lead_id)  # type: ignore[attr-defined]
+        lead = await LeadEntry.get(id=event.lead_id)
         seen.append((lead.id, lead.phone == "+79161234567"))
 
     hub.subscribe("core_lead_created", on_created, name="probe")

@@ -95,7 +95,9 @@ def test_no_token_means_sandbox(tmp_path: Path) -> None:
 
 def test_ingest_secrets_pairs(tmp_path: Path) -> None:
     s = load_settings(
-        data_dir=tmp_path, secret_key="k" * 40, ingest_secrets="tilda=" + "a" * 20 + ",lp=" + "b" * 16
+        data_dir=tmp_path,
+        secret_key="k" * 40,
+        ingest_secrets="tilda=" + "a" * 20 + ",lp=" + "b" * 16,
     )
     assert s.ingest_secrets == {"tilda": "a" * 20, "lp": "b" * 16}
     with pytest.raises(SettingsError, match="INGEST_SECRETS"):
@@ -111,7 +113,7 @@ def test_durations(text: str, seconds: float) -> None:
 
 def test_bad_durations() -> None:
     for text in ("ten minutes", "-5s", "5y", ""):
-        with pytest.raises(ValueError, match="duration|negative"):
+        with pytest.raises(ValueError, match=r"duration|negative"):
             parse_duration(text)
 
 

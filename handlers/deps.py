@@ -1,0 +1,22 @@
+"""What consumers may use; bound once by `subscribe_all`, never imported as globals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.clock import Clock
+from core.hub import SignalHub
+from core.links import Links
+from core.settings import Settings
+from core.texts import Texts
+from scheduler.engine import ScenarioEngine
+
+
+@dataclass(frozen=True)
+class Deps:
+    settings: Settings
+    clock: Clock
+    links: Links
+    hub: SignalHub
+    engine: ScenarioEngine
+    texts: Texts

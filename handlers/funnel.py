@@ -1,0 +1,104 @@
+"""Consumers of the funnel's events: partner notices, starting and waking scenarios."""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from bot.outbox import Button, OutgoingMessage, enqueue
+from core.events import CoreLeadBound, CoreLeadCreated, ScenarioStart
+from core.hub import Delivery, SignalHub
+from handlers.deps import Deps
+from locales import N_
+from models import LeadEntry, Priority, Role, User
+
+LEAD_CARD_CALLBACK = "lead:{id}"
+
+
+class FunnelConsumers:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def subscribe(self, hub: SignalHub) -> None:
+        hub.subscribe(
+            "core_lead_created", self.notify_partner_of_new_lead, name="notify_partner_of_new_lead"
+        )
+        hub.subscribe(
+            "core_lead_created",
+            self.start_welcome_for_web_form_lead,
+            name="start_welcome_for_web_form_lead",
+        )
+        hub.subscribe("scenario_start", self.run_scenario, name="run_scenario")
+        hub.subscribe(
+            "core_lead_bound",
+            self.wake_scenarios_of_bound_lead,
+            name="wake_scenarios_of_bound_lead",
+        )
+
+    async def notify_partner_of_new_lead(self, event: CoreLeadCreated, d: Delivery) -> None:
+        """Tell the referring partner (or, with none, the admins) about a new lead at once."""
+        lead = await LeadEntry.get(id=event.lead_id)
+        recipients = await self._recipients(lead)
+        async with self.deps.hub.transaction() as tx:
+            for user_chat, locale in recipients:
+                await enqueue(
+                    tx.connection,
+                    self.deps.clock,
+                    key=f"{d.key}:{user_chat}",
+                    message=self._lead_notice(lead, user_chat, locale),
+                    priority=Priority.CRITICAL,
+                    lead_id=lead.id,
+                )
+
+    async def start_welcome_for_web_form_lead(self, event: CoreLeadCreated, d: Delivery) -> None:
+        """A new web_form lead starts the `welcome` scenario (scenario_start)."""
+        if event.lead_source != "web_form":
+            return
+        await self.deps.hub.publish(
+            ScenarioStart(timestamp=event.timestamp, scenario="welcome", lead_id=event.lead_id)
+        )
+
+    async def run_scenario(self, event: ScenarioStart, d: Delivery) -> None:
+        """Create the stored run of the scenario (once per lead and subject)."""
+        await self.deps.engine.start_run(event.scenario, event.lead_id, subject=event.subject)
+
+    async def wake_scenarios_of_bound_lead(self, event: CoreLeadBound, d: Delivery) -> None:
+        """Messages that waited for the lead's chat go now."""
+        await self.deps.engine.wake(event.lead_id)
+
+    # ---- the notice ---------------------------------------------------------------------
+
+    async def _recipients(self, lead: LeadEntry) -> list[tuple[int, str]]:
+        texts = self.deps.texts
+        if lead.partner_id is not None:
+            partner = await User.get_or_none(id=lead.partner_id)
+            if partner is not None and partner.chat_id is not None:
+                return [(partner.chat_id, texts.pick(partner.locale, partner.language_code))]
+        admins = await User.filter(role=Role.ADMIN, chat_id__not_isnull=True)
+        chats = {a.chat_id: texts.pick(a.locale, a.language_code) for a in admins if a.chat_id}
+        for admin_id in self.deps.settings.admin_ids:  # private chat id == user id
+            chats.setdefault(admin_id, texts.default)
+        return sorted(chats.items())
+
+    def _lead_notice(self, lead: LeadEntry, chat_id: int, locale: str) -> OutgoingMessage:
+        def t(msgid: str) -> str:
+            return self.deps.texts(locale, msgid)
+
+        zone = ZoneInfo(self.deps.settings.timezone)
+        when = datetime.fromtimestamp(lead.first_touch_at, UTC).astimezone(zone)
+        utm = ", ".join(f"{k.removeprefix('utm_')}={v}" for k, v in sorted(lead.utm.items()))
+        lines = [
+            f"🆕 <b>{html.escape(t(N_('New lead')))}</b>",
+            f"{html.escape(t(N_('Name')))}: <b>{html.escape(lead.name or '—')}</b>",
+            f"{html.escape(t(N_('Phone')))}: {html.escape(lead.phone or '—')}",
+            f"{html.escape(t(N_('E-mail')))}: {html.escape(lead.email or '—')}",
+            f"{html.escape(t(N_('Source')))}: {html.escape(lead.lead_source)}",
+        ]
+        if utm:
+            lines.append(f"UTM: {html.escape(utm)}")
+        if lead.ref and lead.partner_id is None:
+            lines.append(f"{html.escape(t(N_('Referral code')))}: {html.escape(lead.ref)}")
+        lines.append(f"{html.escape(t(N_('Time')))}: {when:%d.%m.%Y %H:%M} ({zone.key})")
+        button = Button(t(N_("Open lead card")), callback=LEAD_CARD_CALLBACK.format(id=lead.id))
+        return OutgoingMessage(chat_id=chat_id, text="\n".join(lines), buttons=((button,),))

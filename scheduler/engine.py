@@ -1,0 +1,344 @@
+"""Runs stored scenarios step by step; a restart or `kill -9` loses and repeats nothing.
+
+Each step is committed in one transaction together with its effect: the outbox row of a
+`Send` (keyed by run and step, so it is queued once), the event of an `Emit`, the due time
+of a wait. A run is claimed by moving it from `waiting` to `running` in one UPDATE, so two
+claimers never run it twice; a run left `running` by a dead process is due again at start.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import F
+from tortoise.functions import Min
+
+from bot.outbox import Button, OutgoingMessage, enqueue
+from core.clock import Clock
+from core.events import CATALOGUE
+from core.hub import SignalHub
+from core.settings import Settings, parse_duration
+from models import LeadEntry, RunStatus, ScenarioRun, User
+from scheduler.scenario import (
+    Branch,
+    Condition,
+    Emit,
+    Scenario,
+    Send,
+    Stop,
+    Wait,
+    WaitUntil,
+    wait_seconds,
+)
+
+log = logging.getLogger(__name__)
+
+Translate = Callable[[str, str], str]  # (locale, msgid) -> text
+MAX_STEPS_PER_ADVANCE = 100  # a Branch loop without a wait must not spin forever
+
+
+@dataclass
+class RunContext:
+    """What a condition may look at."""
+
+    run: ScenarioRun
+    lead: LeadEntry
+    clock: Clock
+    settings: Settings
+
+
+class ScenarioEngine:
+    def __init__(
+        self,
+        scenarios: Mapping[str, Scenario],
+        *,
+        conditions: Mapping[str, Condition],
+        hub: SignalHub,
+        clock: Clock,
+        settings: Settings,
+        translate: Translate,
+        on_schedule: Callable[[float], None] = lambda due_at: None,
+    ) -> None:
+        self.scenarios = dict(scenarios)
+        self._conditions = conditions
+        self._hub = hub
+        self._clock = clock
+        self._settings = settings
+        self._translate = translate
+        # Told of every new due time, so the waker can fire on time instead of polling.
+        self.on_schedule = on_schedule
+
+    # ---- starting, waking, cancelling -------------------------------------------------
+
+    async def start_run(self, scenario: str, lead_id: int, *, subject: str = "") -> bool:
+        """Start `scenario` for a lead, once: False if that run already exists."""
+        if scenario not in self.scenarios:
+            raise KeyError(f"no scenario {scenario!r}")
+        now = self._clock.now()
+        rows = [
+            ScenarioRun(
+                scenario=scenario,
+                lead_id=lead_id,
+                subject=subject,
+                due_at=now,
+                started_at=now,
+                updated_at=now,
+            )
+        ]
+        existed = await ScenarioRun.filter(
+            scenario=scenario, lead_id=lead_id, subject=subject
+        ).exists()
+        if existed:
+            return False
+        await ScenarioRun.bulk_create(rows, ignore_conflicts=True)
+        self.on_schedule(now)
+        return True
+
+    async def wake(self, lead_id: int) -> int:
+        """Something changed for this lead (e.g. it bound a chat): re-check its waits now."""
+        now = self._clock.now()
+        count = await ScenarioRun.filter(
+            lead_id=lead_id, status=RunStatus.WAITING, due_at__gt=now
+        ).update(due_at=now)
+        if count:
+            self.on_schedule(now)
+        return int(count)
+
+    async def cancel(self, lead_id: int, scenario: str | None = None, *, reason: str) -> int:
+        query = ScenarioRun.filter(
+            lead_id=lead_id, status__in=[RunStatus.WAITING, RunStatus.RUNNING]
+        )
+        if scenario is not None:
+            query = query.filter(scenario=scenario)
+        return int(
+            await query.update(
+                status=RunStatus.CANCELLED,
+                finished_at=self._clock.now(),
+                last_error=reason[:500],
+                due_at=None,
+            )
+        )
+
+    async def recover(self) -> None:
+        """At start: runs a dead process had claimed are due again (their step did not commit)."""
+        await ScenarioRun.filter(status=RunStatus.RUNNING).update(
+            status=RunStatus.WAITING, due_at=self._clock.now()
+        )
+
+    async def next_due(self) -> float | None:
+        row = (
+            await ScenarioRun.filter(status=RunStatus.WAITING, due_at__not_isnull=True)
+            .annotate(first=Min("due_at"))
+            .first()
+            .values("first")
+        )
+        return None if not row else row["first"]
+
+    # ---- running ------------------------------------------------------------------------
+
+    async def tick(self, limit: int = 500) -> int:
+        """Run every due step; returns how many runs advanced. The waker calls this."""
+        total = 0
+        while True:
+            due = cast(
+                "list[int]",
+                await ScenarioRun.filter(status=RunStatus.WAITING, due_at__lte=self._clock.now())
+                .order_by("due_at", "id")
+                .limit(limit)
+                .values_list("id", flat=True),
+            )
+            for run_id in due:
+                total += await self.advance(run_id)
+            if len(due) < limit:
+                return total
+
+    async def advance(self, run_id: int) -> int:
+        claimed = await ScenarioRun.filter(id=run_id, status=RunStatus.WAITING).update(
+            status=RunStatus.RUNNING, attempts=F("attempts") + 1
+        )
+        if not claimed:
+            return 0
+        run = await ScenarioRun.get(id=run_id)
+        try:
+            await self._run_steps(run)
+        except _RunCancelled:
+            log.info("scenario %s run #%s was cancelled while running", run.scenario, run.id)
+        except Exception as exc:  # one broken run must not stop the others
+            log.exception("scenario %s run #%s failed at step %s", run.scenario, run.id, run.step)
+            retry = min(3600.0, 30.0 * 2 ** min(run.attempts, 7))
+            final = run.attempts >= 10
+            await ScenarioRun.filter(id=run.id).update(
+                status=RunStatus.FAILED if final else RunStatus.WAITING,
+                due_at=None if final else self._clock.now() + retry,
+                last_error=f"{type(exc).__name__}: {exc}"[:2000],
+                updated_at=self._clock.now(),
+            )
+        return 1
+
+    async def _run_steps(self, run: ScenarioRun) -> None:
+        scenario = self.scenarios.get(run.scenario)
+        if scenario is None:
+            await self._finish(run, RunStatus.FAILED, "scenario no longer defined")
+            return
+        for _ in range(MAX_STEPS_PER_ADVANCE):
+            if run.step >= len(scenario.steps):
+                await self._finish(run, RunStatus.DONE, None)
+                return
+            lead = await LeadEntry.get(id=run.lead_id)
+            ctx = RunContext(run, lead, self._clock, self._settings)
+            if not await self._step(scenario, scenario.steps[run.step], ctx):
+                return  # waiting: the due time is stored
+        await self._park(run, self._clock.now() + 60, reset_wait=False)
+
+    async def _step(self, scenario: Scenario, step: Any, ctx: RunContext) -> bool:
+        """Execute one step; True to go on with the next, False when the run now waits."""
+        run, now = ctx.run, self._clock.now()
+        if isinstance(step, Send):
+            if ctx.lead.chat_id is None:
+                limit = parse_duration(scenario.chat_wait)
+                since = run.waiting_since or now
+                if now - since >= limit:
+                    await self._finish(run, RunStatus.CANCELLED, "the lead never opened the bot")
+                    return False
+                # `wake(lead_id)` at binding makes it due at once; this is the time-out.
+                await self._park(run, since + limit, reset_wait=False, since=since)
+                return False
+            message = await self._render(step, ctx)
+            async with self._hub.transaction() as tx:
+                await enqueue(
+                    tx.connection,
+                    self._clock,
+                    key=f"scenario:{run.id}:{run.step}",
+                    message=message,
+                    priority=step.priority,
+                    lead_id=ctx.lead.id,
+                )
+                await self._goto(run, run.step + 1, tx.connection)
+            return True
+        if isinstance(step, Wait):
+            seconds = wait_seconds(step, self._settings)
+            if run.waiting_since is None:
+                await self._park(run, now + seconds, reset_wait=False, since=now)
+                return False
+            if now < run.waiting_since + seconds:
+                await self._park(run, run.waiting_since + seconds, reset_wait=False)
+                return False
+            await self._goto(run, run.step + 1)
+            return True
+        if isinstance(step, WaitUntil):
+            if await self._conditions[step.condition](ctx):
+                await self._goto(run, run.step + 1)
+                return True
+            since = run.waiting_since or now
+            timeout = None if step.timeout is None else parse_duration(step.timeout)
+            if timeout is not None and now - since >= timeout:
+                await self._goto(run, scenario.index_of(step.on_timeout))
+                return True
+            due = now + parse_duration(step.check_every)
+            if timeout is not None:
+                due = min(due, since + timeout)
+            await self._park(run, due, reset_wait=False, since=since)
+            return False
+        if isinstance(step, Branch):
+            taken = await self._conditions[step.condition](ctx)
+            target = step.then if taken else step.otherwise
+            await self._goto(run, run.step + 1 if target is None else scenario.index_of(target))
+            return True
+        if isinstance(step, Emit):
+            async with self._hub.transaction() as tx:
+                await tx.publish(self._event(step.event, run, ctx.lead))
+                await self._goto(run, run.step + 1, tx.connection)
+            return True
+        if isinstance(step, Stop):
+            await self._finish(run, RunStatus.DONE, None)
+            return False
+        raise TypeError(f"unknown step {step!r}")
+
+    # ---- helpers ------------------------------------------------------------------------
+
+    async def _render(self, step: Send, ctx: RunContext) -> OutgoingMessage:
+        locale = await self.locale_for(ctx.lead)
+        params = {
+            "name": html.escape(ctx.lead.name or ""),
+            "public_url": self._settings.base_url,
+        }
+        text = self._translate(locale, step.text).format_map(_Missing(params))
+        buttons = tuple(
+            tuple(
+                Button(
+                    text=self._translate(locale, b.text),
+                    url=b.url.format_map(_Missing(params)) if b.url else None,
+                    callback=b.callback,
+                )
+                for b in row
+            )
+            for row in step.buttons
+        )
+        assert ctx.lead.chat_id is not None
+        return OutgoingMessage(chat_id=ctx.lead.chat_id, text=text, buttons=buttons)
+
+    async def locale_for(self, lead: LeadEntry) -> str:
+        """The user's choice, else Telegram's language, else the lead's, else the default."""
+        user = await User.get_or_none(id=lead.user_id) if lead.user_id else None
+        for candidate in (
+            user and user.locale,
+            user and (user.language_code or "")[:2],
+            lead.locale,
+        ):
+            if candidate in ("ru", "en"):
+                return str(candidate)
+        return self._settings.default_locale
+
+    def _event(self, name: str, run: ScenarioRun, lead: LeadEntry) -> Any:
+        payload_type = CATALOGUE[name].payload
+        data = {"timestamp": int(self._clock.now()), "lead_id": lead.id, "scenario": run.scenario}
+        if run.subject:
+            data["webinar_id"] = run.subject
+        return payload_type.from_payload(data)
+
+    async def _goto(
+        self, run: ScenarioRun, step: int, connection: BaseDBAsyncClient | None = None
+    ) -> None:
+        run.step, run.waiting_since, run.updated_at = step, None, self._clock.now()
+        moved = (
+            await ScenarioRun.filter(id=run.id, status=RunStatus.RUNNING)
+            .using_db(connection)
+            .update(step=step, waiting_since=None, updated_at=run.updated_at)
+        )
+        if not moved:  # cancelled meanwhile: roll back the step's effect with it
+            raise _RunCancelled
+
+    async def _park(
+        self, run: ScenarioRun, due_at: float, *, reset_wait: bool, since: float | None = None
+    ) -> None:
+        if since is not None:
+            run.waiting_since = since
+        await ScenarioRun.filter(id=run.id, status=RunStatus.RUNNING).update(
+            status=RunStatus.WAITING,
+            due_at=due_at,
+            waiting_since=None if reset_wait else run.waiting_since,
+            updated_at=self._clock.now(),
+            attempts=0,
+        )
+        self.on_schedule(due_at)
+
+    async def _finish(self, run: ScenarioRun, status: RunStatus, reason: str | None) -> None:
+        await ScenarioRun.filter(id=run.id).update(
+            status=status, due_at=None, finished_at=self._clock.now(), last_error=reason
+        )
+
+
+class _RunCancelled(Exception):
+    pass
+
+
+class _Missing(dict[str, str]):
+    """`str.format_map` that leaves unknown `{placeholders}` as they are."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
