@@ -1,0 +1,18 @@
+"""A local Telegram: a fake Bot API served by the product itself, and the `/sandbox` page
+where a person acts as any Telegram user. Tests use the same fake over HTTP."""
+
+from sandbox.fake import ApiCall, FakeTelegram
+from sandbox.limits import RateLimiter, RateLimits
+from sandbox.page import setup_sandbox
+from sandbox.protocol import BotApiError
+from sandbox.world import SandboxUser
+
+__all__ = [
+    "ApiCall",
+    "BotApiError",
+    "FakeTelegram",
+    "RateLimiter",
+    "RateLimits",
+    "SandboxUser",
+    "setup_sandbox",
+]

@@ -1,0 +1,111 @@
+"""The user's side of the fake Telegram: act as users, read chats, wait for the bot.
+
+Used by the sandbox page and by tests; waiting is event-driven (no sleeps, no polling).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from sandbox import users
+from sandbox.protocol import Json
+from sandbox.world import SandboxUser, World
+
+
+class TelegramDriver:
+    """Drive a `World` as its users would. `FakeTelegram` is one."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    # -- acting as a user -------------------------------------------------------------
+    def create_user(
+        self,
+        first_name: str = "Anna",
+        *,
+        last_name: str = "",
+        username: str = "",
+        language_code: str = "ru",
+    ) -> SandboxUser:
+        """A new Telegram user who has not opened the bot yet."""
+        return self.world.add_user(
+            first_name, last_name=last_name, username=username, language_code=language_code
+        )
+
+    def send_text(self, user_id: int, text: str) -> Json:
+        """The user writes `text` to the bot; returns the user's message."""
+        return users.send_text(self.world, user_id, text)
+
+    def send_start(self, user_id: int, payload: str = "") -> Json:
+        """The user opens the bot's deep link: `/start <payload>` (or a bare `/start`)."""
+        return users.send_start(self.world, user_id, payload)
+
+    def press_button(
+        self, user_id: int, message_id: int, *, data: str | None = None, text: str | None = None
+    ) -> str:
+        """The user presses a callback button; returns the callback query id."""
+        return users.press_button(self.world, user_id, message_id, data=data, text=text)
+
+    def block_bot(self, user_id: int, blocked: bool = True) -> None:
+        """The user blocks the bot (sends to them answer 403) or, with False, restarts it."""
+        users.set_blocked(self.world, user_id, blocked=blocked)
+
+    # -- what the bot did -------------------------------------------------------------
+    def messages(self, chat_id: int) -> list[Json]:
+        """A chat's history as its user sees it now (edits applied, deletions gone)."""
+        return list(self.world.chat(chat_id).messages.values())
+
+    def bot_messages(self, chat_id: int, *, after: int = 0) -> list[Json]:
+        """The bot's messages in a chat with message ids above `after`."""
+        bot_id = self.world.bot["id"]
+        return [
+            m
+            for m in self.messages(chat_id)
+            if m["from"]["id"] == bot_id and m["message_id"] > after
+        ]
+
+    async def wait_for_messages(
+        self,
+        chat_id: int,
+        count: int = 1,
+        *,
+        after: int = 0,
+        timeout: float = 5.0,  # noqa: ASYNC109 - a helper that can't hang, and says what came
+    ) -> list[Json]:
+        """Wait until the bot has at least `count` messages in the chat after message id
+        `after` (typically the user's message it answers); returns all of them."""
+
+        def arrived() -> list[Json] | None:
+            found = self.bot_messages(chat_id, after=after)
+            return found if len(found) >= count else None
+
+        try:
+            async with asyncio.timeout(timeout):
+                found: list[Json] = await self.world.wait_until(arrived)
+        except TimeoutError:
+            got = [m.get("text", m.get("caption")) for m in self.bot_messages(chat_id, after=after)]
+            raise TimeoutError(
+                f"chat {chat_id}: expected {count} bot message(s) in {timeout}s, got {got}"
+            ) from None
+        return found
+
+    async def wait_for_answer(
+        self,
+        query_id: str,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> Json:
+        """Wait for the bot's answerCallbackQuery to a button press."""
+        answer: Json = await self.wait_until(lambda: self.world.answers.get(query_id), timeout)
+        return answer
+
+    async def wait_until(
+        self,
+        predicate: Callable[[], Any],
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> Any:
+        """Wait until `predicate()`, checked at every change of the fake, is truthy;
+        returns its value."""
+        async with asyncio.timeout(timeout):
+            return await self.world.wait_until(predicate)

@@ -1,0 +1,100 @@
+"""What a Telegram user does: write to the bot, open a deep link, press a button, block it.
+
+Each action records what the user's own app would show and queues the update Telegram
+would deliver to the bot. Used by the sandbox page and by tests alike.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sandbox.keyboards import find_callback_button
+from sandbox.markup import detect_entities, utf16_len
+from sandbox.protocol import Json
+from sandbox.world import SandboxUser, World
+
+START_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+TEXT_LIMIT = 4096
+
+
+class UserActionError(ValueError):
+    """Something the user's Telegram app would not let them do."""
+
+
+def get_user(world: World, user_id: int) -> SandboxUser:
+    user = world.users.get(user_id)
+    if user is None:
+        raise UserActionError(f"no sandbox user {user_id}")
+    return user
+
+
+def send_text(world: World, user_id: int, text: str) -> Json:
+    """The user sends `text`; returns the message as the bot will receive it."""
+    user = get_user(world, user_id)
+    if not text.strip():
+        raise UserActionError("a message can't be empty")
+    if utf16_len(text) > TEXT_LIMIT:
+        raise UserActionError("a message is at most 4096 characters")
+    if user.blocked:  # writing to a blocked bot means pressing "Restart": unblocks it
+        set_blocked(world, user_id, blocked=False)
+    user.started = True
+    content: Json = {"text": text}
+    if entities := detect_entities(text, []):
+        content["entities"] = entities
+    message = world.store(user.id, user.to_api(), content)
+    world.push_update("message", dict(message))
+    return message
+
+
+def send_start(world: World, user_id: int, payload: str = "") -> Json:
+    """The user opens `t.me/<bot>?start=<payload>`: the app sends `/start <payload>`.
+
+    Telegram's apps drop a payload that is not 1-64 characters of A-Z a-z 0-9 _ -.
+    """
+    text = f"/start {payload}" if START_PAYLOAD.match(payload) else "/start"
+    return send_text(world, user_id, text)
+
+
+def press_button(
+    world: World, user_id: int, message_id: int, *, data: str | None = None, text: str | None = None
+) -> str:
+    """The user presses an inline callback button (found by callback_data or by its label)
+    under one of the chat's messages; returns the callback query's id."""
+    user = get_user(world, user_id)
+    message = world.chat(user_id).messages.get(message_id)
+    if message is None:
+        raise UserActionError(f"no message {message_id} in chat {user_id}")
+    button = find_callback_button(message, data, text)
+    if button is None:
+        raise UserActionError(f"message {message_id} has no callback button {data or text!r}")
+    query_id = world.new_query_id()
+    query: Json = {
+        "id": query_id,
+        "from": user.to_api(),
+        "message": dict(message),
+        "chat_instance": str(-7_000_000_000_000 - user.id),
+        "data": button["callback_data"],
+    }
+    world.callbacks[query_id] = query
+    world.push_update("callback_query", query)
+    return query_id
+
+
+def set_blocked(world: World, user_id: int, *, blocked: bool) -> None:
+    """The user blocks (or restarts) the bot; the bot gets a `my_chat_member` update."""
+    user = get_user(world, user_id)
+    if user.blocked == blocked:
+        return
+    user.blocked = blocked
+    bot = {"user": world.bot, "status": "member"}
+    kicked = {"user": world.bot, "status": "kicked", "until_date": 0}
+    old, new = (bot, kicked) if blocked else (kicked, bot)
+    update: Json = {
+        "chat": user.chat(),
+        "from": user.to_api(),
+        "date": int(world.now()),
+        "old_chat_member": old,
+        "new_chat_member": new,
+    }
+    world.push_update("my_chat_member", update)
+    world.publish(user_id, {"type": "blocked", "blocked": blocked})
