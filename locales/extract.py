@@ -1,4 +1,4 @@
-"""Which msgids the code uses: Babel's extractors over Python modules and Jinja2 templates.
+"""Which msgids the code uses: Python modules (by syntax tree) and Jinja2 templates (Babel).
 
 Used by the test that keeps the catalogues complete, and handy when adding texts:
 
@@ -7,8 +7,9 @@ Used by the test that keeps the catalogues complete, and handy when adding texts
 
 from __future__ import annotations
 
+import ast
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from babel.messages.extract import DEFAULT_KEYWORDS, extract
@@ -19,6 +20,9 @@ from locales import LOCALES, LOCALES_DIR, po_path
 ROOT = LOCALES_DIR.parent
 CODE_DIRS = ("core", "web", "bot", "handlers", "scheduler", "sandbox")
 KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "__": None, "lazy_gettext": None}
+# Call names whose first argument (and, for the plural ones, second) is a msgid.
+SINGULAR = frozenset({"_", "N_", "__", "gettext", "lazy_gettext", "ugettext"})
+PLURAL = frozenset({"ngettext", "lazy_ngettext", "ungettext"})
 JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true", "silent": "false"}
 
 
@@ -36,17 +40,38 @@ def used_msgids(root: Path = ROOT) -> dict[str, str]:
     for path in source_files(root):
         if "migrations" in path.parts:
             continue
-        method = "python" if path.suffix == ".py" else "jinja2.ext:babel_extract"
-        options = None if path.suffix == ".py" else JINJA_OPTIONS
-        with path.open("rb") as fileobj:
-            for lineno, message, _comments, _context in extract(
-                method, fileobj, keywords=KEYWORDS, options=options
-            ):
-                msgids = message if isinstance(message, tuple) else (message,)
-                for msgid in msgids:
-                    if msgid:
-                        found.setdefault(msgid, f"{path.relative_to(root)}:{lineno}")
+        where = path.relative_to(root)
+        messages = _python(path) if path.suffix == ".py" else _template(path)
+        for lineno, msgid in messages:
+            found.setdefault(msgid, f"{where}:{lineno}")
     return found
+
+
+def _python(path: Path) -> Iterator[tuple[int, str]]:
+    """Calls like `_("…")`, `N_("…")`, `t.gettext("…")`, `ngettext("…", "…", n)`.
+
+    By syntax tree rather than Babel's tokenizer: on Python 3.11 Babel cannot see calls
+    inside f-strings, and bot texts are often built in them.
+    """
+    for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        count = 1 if name in SINGULAR else 2 if name in PLURAL else 0
+        for arg in node.args[:count]:
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value:
+                yield node.lineno, arg.value
+
+
+def _template(path: Path) -> Iterator[tuple[int, str]]:
+    with path.open("rb") as fileobj:
+        for lineno, message, _comments, _context in extract(
+            "jinja2.ext:babel_extract", fileobj, keywords=KEYWORDS, options=JINJA_OPTIONS
+        ):
+            for msgid in message if isinstance(message, tuple) else (message,):
+                if msgid:
+                    yield lineno, msgid
 
 
 def catalogue(locale: str) -> dict[str, str]:
