@@ -249,6 +249,9 @@ async def test_api_errors_are_json(boom_client):
     missing = await boom_client.get("/api/nothing-here")
     assert missing.status == 404
     assert (await missing.json())["ok"] is False
+    scripted = await boom_client.get("/boom", headers={"Accept": "application/json"})
+    assert scripted.status == 500
+    assert (await scripted.json())["ok"] is False
 
 
 async def test_the_sandbox_bot_api_keeps_its_own_answers(boom_client):

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 # The sandbox's fake Bot API speaks Telegram's own JSON errors; leave them as they are.
 UNTOUCHED_PREFIXES = ("/sandbox/botapi/",)
+JSON_PREFIXES = ("/api/", "/sandbox/api/")
 KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
 
 TITLES = {
@@ -65,7 +66,7 @@ def _answer(request: web.Request, status: int, exc: web.HTTPException | None) ->
     explanation = getattr(exc, "explanation", None) or EXPLANATIONS.get(status, GENERIC)
     title = TITLES.get(status, TITLES[400] if status < 500 else TITLES[500])
     headers = {h: exc.headers[h] for h in KEPT_HEADERS if exc is not None and h in exc.headers}
-    if request.path.startswith("/api/"):
+    if _wants_json(request):
         body = {"ok": False, "error": explanation}
         return web.json_response(body, status=status, headers=headers, dumps=_dumps)
     try:
@@ -78,6 +79,12 @@ def _answer(request: web.Request, status: int, exc: web.HTTPException | None) ->
         )
     response.headers.update(headers)
     return response
+
+
+def _wants_json(request: web.Request) -> bool:
+    accept = request.headers.get("Accept", "")
+    scripted = "application/json" in accept and "text/html" not in accept
+    return request.path.startswith(JSON_PREFIXES) or scripted
 
 
 def _dumps(value: object) -> str:
