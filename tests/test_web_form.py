@@ -62,7 +62,7 @@ async def test_submission_creates_the_lead_and_shows_the_deep_link(client, clock
         "Asia/Novosibirsk",
     )
     assert (lead.ref, lead.utm) == ("abc", {"utm_source": "x"})
-    names = await EventRecord.all().order_by("id").values_list("name", flat=True)
+    names = [e.name for e in await EventRecord.all().order_by("id")]
     assert names == ["core_ingest_event", "core_lead_created"]
     created = await EventRecord.get(name="core_lead_created")
     assert created.payload["lead_source"] == "web_form"

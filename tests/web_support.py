@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from aiohttp import ClientResponse
+from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
 
 from core.clock import FakeClock
@@ -14,12 +14,13 @@ from core.links import Links
 from core.settings import Settings
 from web.app import create_app
 
+Client = TestClient[web.Request, web.Application]
 GOOD = {"name": "Ivan Petrov", "phone": "+7 916 123 45 67", "consent": "yes"}
 
 
 async def make_client(
     aiohttp_client: Any, settings: Settings, clock: FakeClock, hub: SignalHub, **overrides: Any
-) -> TestClient:
+) -> Client:
     if overrides:
         settings = settings.model_copy(update=overrides)
     links = Links(base_url=settings.base_url, sandbox=settings.sandbox)
@@ -32,7 +33,7 @@ def csrf_token(html: str) -> str:
     return match[1]
 
 
-async def open_form(client: TestClient, url: str = "/") -> str:
+async def open_form(client: Client, url: str = "/") -> str:
     """GET the form (sets the CSRF cookie); the hidden token."""
     response = await client.get(url)
     assert response.status == 200
@@ -40,7 +41,7 @@ async def open_form(client: TestClient, url: str = "/") -> str:
 
 
 async def post_form(
-    client: TestClient, token: str | None = None, url: str = "/", **fields: str
+    client: Client, token: str | None = None, url: str = "/", **fields: str
 ) -> ClientResponse:
     if token is None:
         token = await open_form(client)
