@@ -1,0 +1,334 @@
+"""The outbox sender: drains `outbox` within Telegram's limits, in priority order.
+
+Pacing, not reaction: the sender spaces sends so that no window ever holds more than the
+configured number (all chats together, one chat, one group), so a well-behaved run sees
+no 429 at all. If Telegram still answers 429, its `retry_after` pauses all sending.
+
+Order: a chat's messages go one at a time in (priority, id) order; across chats, the
+best (priority, id) among the chats that may receive now goes next, so a reminder
+queued behind a broadcast overtakes it at the next free slot.
+
+Delivery is at-least-once in one narrow case: if the process dies after Telegram
+accepted a message and before the row was marked sent (a few milliseconds), the message
+is sent again after the restart. Telegram offers no idempotency key to close that gap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot
+from aiogram import methods as tg_methods
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+
+from core.clock import Clock
+from core.events import TelegramChatUnreachable
+from core.hub import SignalHub
+from core.settings import Settings, parse_rate
+from models import OutboxMessage, OutboxStatus, TelegramChat
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+SYNC_LIMIT = 5000
+# Requests leave evenly spaced, but arrive with network jitter: keep a few percent below
+# each limit so that no window on Telegram's side ever sees one send too many.
+MARGIN = 1.04
+FULL_SYNC_SECONDS = 30.0
+
+
+class RealTime:
+    """The time base of pacing. Tests may run it faster (both sides of the limit alike)."""
+
+    scale = 1.0  # virtual seconds per real second
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+@dataclass(order=True)
+class _Item:
+    priority: int
+    id: int
+    chat_id: int = field(compare=False)
+    not_before: float = field(compare=False)
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        bot: Bot,
+        hub: SignalHub,
+        clock: Clock,
+        settings: Settings,
+        *,
+        poll_seconds: float = 0.2,
+        concurrency: int = 32,
+        pace: RealTime | None = None,
+    ) -> None:
+        """`clock` dates rows and retries; `pace` spaces requests in real time."""
+        self._bot = bot
+        self._hub = hub
+        self._clock = clock
+        self._pace = pace or RealTime()
+        self._mono = self._pace.now
+        self._global_gap = _gap(settings.outbox_global_rate)
+        self._chat_gap = _gap(settings.outbox_chat_rate)
+        self._group_gap = _gap(settings.outbox_group_rate)
+        # One pass sends about a second's worth, then looks for newer, more urgent rows.
+        self._pass_size = max(1, round(1 / self._global_gap))
+        self._poll = poll_seconds
+        self._slots = asyncio.Semaphore(concurrency)
+        self._queues: dict[int, list[_Item]] = defaultdict(list)  # chat → heap of items
+        self._known: set[int] = set()
+        self._max_id = 0
+        self._chat_free_at: dict[int, float] = {}
+        self._busy_chats: set[int] = set()
+        self._next_slot = 0.0
+        self._paused_until = 0.0
+        self._wake = asyncio.Event()
+        self._inflight: set[asyncio.Task[None]] = set()
+
+    # ---- lifecycle ------------------------------------------------------------------
+
+    async def recover(self) -> None:
+        """At start: a message caught mid-send by a crash is sent again (see module doc)."""
+        await OutboxMessage.filter(status=OutboxStatus.SENDING).update(status=OutboxStatus.PENDING)
+
+    def notify(self) -> None:
+        """Something was enqueued: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Send until cancelled; looks for new rows every `poll_seconds`, or when notified."""
+        await self.recover()
+        last_full = self._mono()
+        while True:
+            # Ids are handed out before commit: on PostgreSQL a row can become visible
+            # after a higher id did. A periodic full look finds such stragglers.
+            full = self._mono() - last_full > FULL_SYNC_SECONDS
+            if full:
+                last_full = self._mono()
+            await self.sync(full=full)
+            await self.send_ready()
+            await self._sleep()
+
+    async def finish_inflight(self) -> None:
+        """Let messages already handed to Telegram finish (their rows get marked)."""
+        if self._inflight:
+            await asyncio.wait(self._inflight, timeout=5.0)
+
+    async def drain(self) -> None:
+        """Send everything due now and wait for it (tests, benchmarks)."""
+        while True:
+            await self.sync()
+            await self.send_ready()
+            if self._inflight:
+                await asyncio.wait(self._inflight)
+                continue
+            now = self._clock.now()
+            if not any(item.not_before <= now for q in self._queues.values() for item in q):
+                return  # what is left waits for a retry time (advance the clock)
+            await self._sleep()
+
+    # ---- what is pending ----------------------------------------------------------------
+
+    async def sync(self, *, full: bool = False) -> int:
+        """Load pending rows not yet known (new ids; with `full`, every pending row)."""
+        query = OutboxMessage.filter(status=OutboxStatus.PENDING)
+        if not full:
+            query = query.filter(id__gt=self._max_id)
+        rows = (
+            await query.order_by("id")
+            .limit(SYNC_LIMIT)
+            .values_list("id", "chat_id", "priority", "not_before")
+        )
+        added = 0
+        for row_id, chat_id, priority, not_before in rows:
+            self._max_id = max(self._max_id, row_id)
+            if row_id not in self._known:
+                self._known.add(row_id)
+                heapq.heappush(self._queues[chat_id], _Item(priority, row_id, chat_id, not_before))
+                added += 1
+        return added
+
+    def _due(self, item: _Item) -> bool:
+        chat_ok = self._chat_free_at.get(item.chat_id, 0.0) <= self._mono()
+        return (
+            item.not_before <= self._clock.now()
+            and chat_ok
+            and item.chat_id not in self._busy_chats
+        )
+
+    def _ready(self) -> list[_Item]:
+        heads = [q[0] for q in self._queues.values() if q and self._due(q[0])]
+        heads.sort()
+        return heads
+
+    async def send_ready(self) -> int:
+        """Start sending each chat's head message that may go now, best priority first."""
+        started = 0
+        for item in self._ready()[: self._pass_size]:
+            await self._wait_for_slot()
+            heapq.heappop(self._queues[item.chat_id])
+            if not self._queues[item.chat_id]:
+                del self._queues[item.chat_id]
+            self._busy_chats.add(item.chat_id)
+            await self._slots.acquire()
+            task = asyncio.create_task(self._send(item))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+            started += 1
+            if self._wake.is_set():  # something new may outrank the rest of this pass
+                break
+        return started
+
+    async def _wait_for_slot(self) -> None:
+        now = self._mono()
+        start = max(self._next_slot, self._paused_until, now)
+        if start > now:
+            await self._pace.sleep(start - now)
+        self._next_slot = max(start, self._mono()) + self._global_gap
+
+    async def _sleep(self) -> None:
+        now, mono = self._clock.now(), self._mono()
+        waits = [self._poll]
+        for queue in self._queues.values():
+            if queue and queue[0].chat_id not in self._busy_chats:
+                chat_free = self._chat_free_at.get(queue[0].chat_id, 0.0) - mono
+                waits.append(max(0.0, queue[0].not_before - now, chat_free))
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            timeout = max(0.001, min(waits)) / self._pace.scale
+            await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+
+    # ---- one message --------------------------------------------------------------------
+
+    async def _send(self, item: _Item) -> None:
+        try:
+            await self._attempt(item)
+        except Exception:  # never lose the sender to one message's bookkeeping
+            log.exception("outbox: message #%s failed unexpectedly", item.id)
+            self._retry(item, 60.0)
+        finally:
+            gap = self._group_gap if item.chat_id < 0 else self._chat_gap
+            self._chat_free_at[item.chat_id] = self._mono() + gap
+            self._busy_chats.discard(item.chat_id)
+            self._slots.release()
+            self._wake.set()
+
+    async def _attempt(self, item: _Item) -> None:
+        row = await OutboxMessage.get_or_none(id=item.id, status=OutboxStatus.PENDING)
+        if row is None:  # cancelled, or sent by another process
+            self._known.discard(item.id)
+            return
+        if await TelegramChat.filter(chat_id=row.chat_id, unreachable_at__not_isnull=True).exists():
+            await self._finish(row, OutboxStatus.UNREACHABLE, "chat is unreachable")
+            return
+        await OutboxMessage.filter(id=row.id).update(
+            status=OutboxStatus.SENDING, attempts=row.attempts + 1
+        )
+        try:
+            result = await self._bot(_method(row))
+        except TelegramRetryAfter as exc:
+            self._paused_until = self._mono() + exc.retry_after
+            log.warning("outbox: Telegram asked to wait %ss", exc.retry_after)
+            # Due again at once; the pause above holds it back in real time.
+            await self._back_to_pending(row, item, 0, str(exc), count=False)
+        except TelegramForbiddenError as exc:
+            await self._unreachable(row, exc.message)
+        except TelegramUnauthorizedError as exc:
+            log.error("outbox: the bot token is refused; pausing for a minute")
+            self._paused_until = self._mono() + 60
+            await self._back_to_pending(row, item, 0, str(exc), count=False)
+        except TelegramBadRequest as exc:
+            await self._finish(row, OutboxStatus.FAILED, exc.message)
+        except (TelegramNetworkError, TelegramServerError, TimeoutError, OSError) as exc:
+            delay = min(300.0, 2.0 ** (row.attempts + 1))
+            await self._back_to_pending(row, item, delay, str(exc), count=True)
+        else:
+            message_id = getattr(result, "message_id", None)
+            await OutboxMessage.filter(id=row.id).update(
+                status=OutboxStatus.SENT, sent_at=self._clock.now(), message_id=message_id
+            )
+            self._known.discard(item.id)
+
+    async def _back_to_pending(
+        self, row: OutboxMessage, item: _Item, delay: float, error: str, *, count: bool
+    ) -> None:
+        attempts = row.attempts + 1 if count else row.attempts
+        if attempts >= MAX_ATTEMPTS:
+            await self._finish(row, OutboxStatus.FAILED, error)
+            return
+        not_before = self._clock.now() + delay
+        await OutboxMessage.filter(id=row.id).update(
+            status=OutboxStatus.PENDING,
+            not_before=not_before,
+            attempts=attempts,
+            last_error=error[:2000],
+        )
+        self._retry(item, delay)
+
+    def _retry(self, item: _Item, delay: float) -> None:
+        item.not_before = self._clock.now() + delay
+        heapq.heappush(self._queues[item.chat_id], item)
+
+    async def _finish(self, row: OutboxMessage, status: OutboxStatus, error: str | None) -> None:
+        await OutboxMessage.filter(id=row.id).update(status=status, last_error=error)
+        self._known.discard(row.id)
+
+    async def _unreachable(self, row: OutboxMessage, reason: str) -> None:
+        """403: the user blocked the bot. Stop sending there, and say so once."""
+        now = self._clock.now()
+        async with self._hub.transaction() as tx:
+            db = tx.connection
+            chat, _ = await TelegramChat.get_or_create(chat_id=row.chat_id, using_db=db)
+            first_time = chat.unreachable_at is None
+            await (
+                TelegramChat.filter(id=chat.id)
+                .using_db(db)
+                .update(unreachable_at=now, unreachable_reason=reason[:200])
+            )
+            await (
+                OutboxMessage.filter(
+                    chat_id=row.chat_id, status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING]
+                )
+                .using_db(db)
+                .update(status=OutboxStatus.UNREACHABLE, last_error=reason[:2000])
+            )
+            if first_time:
+                await tx.publish(
+                    TelegramChatUnreachable(
+                        timestamp=int(now), chat_id=row.chat_id, reason=reason, lead_id=row.lead_id
+                    )
+                )
+        self._queues.pop(row.chat_id, None)
+        self._known.discard(row.id)
+
+
+def _gap(rate: str) -> float:
+    count, per = parse_rate(rate)
+    return per / count * MARGIN
+
+
+def _method(row: OutboxMessage) -> tg_methods.TelegramMethod[Any]:
+    """The aiogram method object for a stored row (`sendMessage` → `SendMessage`)."""
+    cls = getattr(tg_methods, row.method[0].upper() + row.method[1:])
+    return cls.model_validate({"chat_id": row.chat_id, **row.payload})  # type: ignore[no-any-return]
