@@ -21,6 +21,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot import create_bot, create_dispatcher
+from bot.sender import OutboxSender
 from core import db
 from core.clock import Clock, SystemClock
 from core.hub import SignalHub
@@ -56,6 +57,8 @@ class Runtime:
     dispatcher: Dispatcher | None = None
     scheduler: AsyncIOScheduler | None = None
     waker: Waker | None = None
+    sender: OutboxSender | None = None
+    sender_task: asyncio.Task[None] | None = None
     runner: web.AppRunner | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -111,6 +114,8 @@ async def start(rt: Runtime, *, api_base: str | None = None) -> None:
     rt.engine.on_schedule = rt.waker.schedule
     rt.scheduler.start()
     rt.waker.schedule(rt.clock.now())  # overdue steps run promptly after a restart
+    rt.sender = OutboxSender(rt.bot, rt.hub, rt.clock, settings)
+    rt.sender_task = asyncio.create_task(rt.sender.run())
     rt.tasks.append(
         asyncio.create_task(
             rt.dispatcher.start_polling(rt.bot, handle_signals=False, close_bot_session=False)
@@ -125,6 +130,11 @@ async def stop(rt: Runtime) -> None:
     for task in rt.tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(task, 5)
+    if rt.sender_task is not None and rt.sender is not None:
+        rt.sender_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await rt.sender_task
+        await rt.sender.finish_inflight()
     if rt.scheduler is not None:
         rt.scheduler.shutdown(wait=False)
     await rt.hub.stop()
