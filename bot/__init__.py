@@ -8,7 +8,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 
-from bot import start
+from bot import fallback, start
 from core.clock import Clock
 from core.hub import SignalHub
 from core.links import Links
@@ -29,4 +29,6 @@ def create_dispatcher(settings: Settings, clock: Clock, hub: SignalHub, links: L
     # Handlers receive these by parameter name (aiogram's workflow data).
     dispatcher = Dispatcher(settings=settings, clock=clock, hub=hub, links=links)
     dispatcher.include_routers(start.router)
+    dispatcher.include_routers(fallback.router)  # last: it answers whatever is left
+    dispatcher.startup.register(fallback.set_commands)
     return dispatcher
