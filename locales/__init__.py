@@ -29,7 +29,11 @@ def po_path(locale: str, path: Path = LOCALES_DIR) -> Path:
 
 
 def load_translations(path: Path = LOCALES_DIR) -> dict[str, gettext.GNUTranslations]:
-    """Every `<locale>/LC_MESSAGES/messages.po` under `path`, compiled in memory."""
+    """Every `<locale>/LC_MESSAGES/messages.po` under `path`, compiled in memory.
+
+    For aiogram's `I18n`, override its `find_locales` to return this (it would otherwise
+    look for compiled `.mo` files).
+    """
     translations: dict[str, gettext.GNUTranslations] = {}
     for po in sorted(path.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
         locale = po.parent.parent.name

@@ -68,3 +68,17 @@ def test_placeholders_survive_translation():
 )
 def test_accept_language(header, expected):
     assert negotiate(header, LOCALES, "ru") == expected
+
+
+def test_aiogram_i18n_can_use_the_same_catalogues():
+    from aiogram.utils.i18n import I18n
+
+    from locales import LOCALES_DIR
+
+    class InMemoryI18n(I18n):
+        def find_locales(self):
+            return load_translations(self.path)
+
+    i18n = InMemoryI18n(path=LOCALES_DIR, default_locale="ru", domain="messages")
+    assert set(i18n.available_locales) == set(LOCALES)
+    assert i18n.gettext("Register", locale="ru") == "Зарегистрироваться"
