@@ -79,6 +79,7 @@ async def test_json_numbers_and_booleans_are_read_as_text(client):
 async def test_the_secret_must_match_the_source(client, headers, payload):
     response = await client.post("/api/ingest", json=payload, headers=headers)
     assert response.status == 401
+    assert response.headers["WWW-Authenticate"] == "X-Ingest-Secret"
     assert (await response.json())["ok"] is False
     assert await LeadEntry.all().count() == 0
 

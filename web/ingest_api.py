@@ -35,6 +35,10 @@ _NO_SECRET = "-" * 32
 class NotAuthorised(web.HTTPUnauthorized):
     explanation = N_("The X-Ingest-Secret header is missing or does not match the source.")
 
+    def __init__(self) -> None:
+        # A 401 must name how to authenticate (RFC 9110): here, our own header.
+        super().__init__(headers={"WWW-Authenticate": SECRET_HEADER})
+
 
 async def ingest(request: web.Request) -> web.Response:
     if not request.headers.get(SECRET_HEADER):
