@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
@@ -28,7 +28,20 @@ def create_bot(token: str, api_base: str = "") -> Bot:
 def create_dispatcher(settings: Settings, clock: Clock, hub: SignalHub, links: Links) -> Dispatcher:
     # Handlers receive these by parameter name (aiogram's workflow data).
     dispatcher = Dispatcher(settings=settings, clock=clock, hub=hub, links=links)
-    dispatcher.include_routers(start.router)
-    dispatcher.include_routers(fallback.router)  # last: it answers whatever is left
+    _attach(dispatcher, start.router, fallback.router)  # fallback last: it takes the rest
     dispatcher.startup.register(fallback.set_commands)
     return dispatcher
+
+
+def _attach(dispatcher: Dispatcher, *routers: Router) -> None:
+    """Include module-level routers, re-homing any that an earlier dispatcher holds.
+
+    aiogram attaches a router to one parent for life (RuntimeError "Router is already
+    attached"), but one process may build several dispatchers: every test that starts
+    the service does.
+    """
+    for router in routers:
+        if router.parent_router is not None:
+            router.parent_router.sub_routers.remove(router)
+            router._parent_router = None
+        dispatcher.include_router(router)
