@@ -59,6 +59,7 @@ class Runtime:
     waker: Waker | None = None
     sender: OutboxSender | None = None
     sender_task: asyncio.Task[None] | None = None
+    waker_task: asyncio.Task[None] | None = None
     runner: web.AppRunner | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -110,10 +111,11 @@ async def start(rt: Runtime, *, api_base: str | None = None) -> None:
     rt.dispatcher = create_dispatcher(settings, rt.clock, rt.hub, rt.links)
     await rt.engine.recover()
     await rt.hub.start()
-    rt.scheduler, rt.waker = create_scheduler(rt.hub, rt.engine)
-    rt.engine.on_schedule = rt.waker.schedule
+    rt.scheduler = create_scheduler(rt.hub)
     rt.scheduler.start()
-    rt.waker.schedule(rt.clock.now())  # overdue steps run promptly after a restart
+    rt.waker = Waker(rt.engine.tick, rt.engine.next_due, rt.clock)
+    rt.engine.on_schedule = rt.waker.schedule
+    rt.waker_task = asyncio.create_task(rt.waker.run())  # overdue steps run at once
     rt.sender = OutboxSender(rt.bot, rt.hub, rt.clock, settings)
     rt.sender_task = asyncio.create_task(rt.sender.run())
     rt.tasks.append(
@@ -130,10 +132,12 @@ async def stop(rt: Runtime) -> None:
     for task in rt.tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(task, 5)
-    if rt.sender_task is not None and rt.sender is not None:
-        rt.sender_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await rt.sender_task
+    for background in (rt.waker_task, rt.sender_task):
+        if background is not None:
+            background.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await background
+    if rt.sender is not None:
         await rt.sender.finish_inflight()
     if rt.scheduler is not None:
         rt.scheduler.shutdown(wait=False)

@@ -20,7 +20,7 @@ import contextlib
 import heapq
 import logging
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +94,8 @@ class OutboxSender:
         self._group_gap = _gap(settings.outbox_group_rate)
         # One pass sends about a second's worth, then looks for newer, more urgent rows.
         self._pass_size = max(1, round(1 / self._global_gap))
+        self._window_cap = self._pass_size
+        self._recent: deque[float] = deque()
         self._poll = poll_seconds
         self._slots = asyncio.Semaphore(concurrency)
         self._queues: dict[int, list[_Item]] = defaultdict(list)  # chat → heap of items
@@ -186,7 +188,8 @@ class OutboxSender:
         """Start sending each chat's head message that may go now, best priority first."""
         started = 0
         for item in self._ready()[: self._pass_size]:
-            await self._wait_for_slot()
+            if self._slots.locked():
+                break  # enough are waiting for their slot; the rest wait for the next pass
             heapq.heappop(self._queues[item.chat_id])
             if not self._queues[item.chat_id]:
                 del self._queues[item.chat_id]
@@ -201,11 +204,20 @@ class OutboxSender:
         return started
 
     async def _wait_for_slot(self) -> None:
-        now = self._mono()
-        start = max(self._next_slot, self._paused_until, now)
-        if start > now:
+        """Hold until this request may leave: evenly spaced, and never more than the limit
+        in any window of our own (a late request must not bunch up with the next)."""
+        while True:
+            now = self._mono()
+            while self._recent and self._recent[0] <= now - 1.0:
+                self._recent.popleft()
+            start = max(self._next_slot, self._paused_until, now)
+            if len(self._recent) >= self._window_cap:
+                start = max(start, self._recent[0] + 1.0)
+            if start <= now:
+                break
             await self._pace.sleep(start - now)
-        self._next_slot = max(start, self._mono()) + self._global_gap
+        self._next_slot = now + self._global_gap
+        self._recent.append(now)
 
     async def _sleep(self) -> None:
         now, mono = self._clock.now(), self._mono()
@@ -245,6 +257,8 @@ class OutboxSender:
         await OutboxMessage.filter(id=row.id).update(
             status=OutboxStatus.SENDING, attempts=row.attempts + 1
         )
+        # Database work is done: only the request itself stands between slot and arrival.
+        await self._wait_for_slot()
         try:
             result = await self._bot(_method(row))
         except TelegramRetryAfter as exc:

@@ -40,7 +40,7 @@ class ScenarioRun(Model):
     started_at = fields.FloatField()
     updated_at = fields.FloatField()
     finished_at = fields.FloatField(null=True)
-    last_error = fields.TextField(null=True)
+    last_error: str | None = fields.TextField(null=True)
 
     class Meta:
         table = "scenario_run"

@@ -1,70 +1,79 @@
-"""APScheduler only wakes our own durable claimers; the due work itself lives in tables.
+"""Waking the durable claimers; the due work itself lives in tables.
 
-APScheduler's own job stores are not used for anything that must survive a restart: a
-one-off job missed by a restart would be dropped (`misfire_grace_time`), and its stores
-cannot be shared between processes. Instead the due times are rows (`scenario_run`,
-`event_delivery`, `outbox`) and the jobs here just say "look now".
+APScheduler's own job stores hold nothing that must survive a restart: a one-off job
+missed by a restart is dropped (`misfire_grace_time`), and its stores cannot be shared
+between processes. The due times are rows (`scenario_run`, `event_delivery`, `outbox`);
+APScheduler runs the periodic sweeps, and the `Waker` sleeps exactly until the earliest
+due step (re-armed when an earlier one appears) — a date job re-armed from inside its own
+run would be skipped by APScheduler's one-instance rule, and late.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import math
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from core.clock import Clock
 from core.hub import SignalHub
-from scheduler.engine import ScenarioEngine
 
-SAFETY_SWEEP_SECONDS = 5.0
+log = logging.getLogger(__name__)
+
+MAX_SLEEP_SECONDS = 5.0  # a safety net: rows written by another process are found too
 
 
 class Waker:
-    """Calls `tick` at the earliest due time it has been told of, then re-arms itself."""
+    """Runs `tick` whenever the earliest known due time arrives."""
 
     def __init__(
         self,
-        scheduler: AsyncIOScheduler,
         tick: Callable[[], Awaitable[object]],
         next_due: Callable[[], Awaitable[float | None]],
-        job_id: str,
+        clock: Clock,
     ) -> None:
-        self._scheduler = scheduler
         self._tick = tick
         self._next_due = next_due
-        self._job_id = job_id
+        self._clock = clock
         self._armed_for = math.inf
+        self._changed = asyncio.Event()
 
     def schedule(self, due_at: float) -> None:
         """Make sure `tick` runs no later than `due_at` (unix seconds)."""
-        if due_at >= self._armed_for:
-            return
-        self._armed_for = due_at
-        self._scheduler.add_job(
-            self.fire,
-            "date",
-            run_date=datetime.fromtimestamp(due_at, UTC),
-            id=self._job_id,
-            replace_existing=True,
-            misfire_grace_time=None,
-        )
+        if due_at < self._armed_for:
+            self._armed_for = due_at
+            self._changed.set()
 
-    async def fire(self) -> None:
-        self._armed_for = math.inf
-        await self._tick()
-        due = await self._next_due()
-        if due is not None:
-            self.schedule(due)
+    async def run(self) -> None:
+        while True:
+            try:
+                await self._tick()
+                due = await self._next_due()
+            except Exception:  # keep waking; the failing piece logs its own details
+                log.exception("waker: tick failed")
+                due = None
+            self._armed_for = math.inf if due is None else due
+            self._changed.clear()
+            delay = MAX_SLEEP_SECONDS if due is None else due - self._clock.now()
+            delay = min(max(delay, 0.0), MAX_SLEEP_SECONDS)
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), timeout=delay)
 
 
-def create_scheduler(hub: SignalHub, engine: ScenarioEngine) -> tuple[AsyncIOScheduler, Waker]:
+def create_scheduler(hub: SignalHub) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
-    waker = Waker(scheduler, engine.tick, engine.next_due, job_id="scenario_wake")
-    every = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
     # A missed wake-up costs nothing: the next one finds the same due rows.
-    scheduler.add_job(hub.sweep, "interval", seconds=1.0, id="hub_sweep", **every)
     scheduler.add_job(
-        waker.fire, "interval", seconds=SAFETY_SWEEP_SECONDS, id="scenario_sweep", **every
+        hub.sweep,
+        "interval",
+        seconds=1.0,
+        id="hub_sweep",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
     )
-    return scheduler, waker
+    return scheduler

@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import F
 from tortoise.functions import Min
 
 from bot.outbox import Button, OutgoingMessage, enqueue
 from core.clock import Clock
 from core.events import CATALOGUE
-from core.hub import SignalHub
+from core.hub import Publisher, SignalHub
 from core.settings import Settings, parse_duration
 from models import LeadEntry, RunStatus, ScenarioRun, User
 from scheduler.scenario import (
@@ -44,12 +43,14 @@ MAX_STEPS_PER_ADVANCE = 100  # a Branch loop without a wait must not spin foreve
 
 @dataclass
 class RunContext:
-    """What a condition may look at."""
+    """What a condition may look at. Database reads go through `tx.connection`: the run's
+    transaction holds SQLite's only connection while it runs."""
 
     run: ScenarioRun
     lead: LeadEntry
     clock: Clock
     settings: Settings
+    tx: Publisher
 
 
 class ScenarioEngine:
@@ -158,42 +159,47 @@ class ScenarioEngine:
                 return total
 
     async def advance(self, run_id: int) -> int:
-        claimed = await ScenarioRun.filter(id=run_id, status=RunStatus.WAITING).update(
-            status=RunStatus.RUNNING, attempts=F("attempts") + 1
-        )
-        if not claimed:
-            return 0
-        run = await ScenarioRun.get(id=run_id)
+        """Claim a due run and execute its steps up to the next wait, in one transaction.
+
+        The claim, every step's effect and the new position commit together: a crash
+        anywhere leaves the run as it was, due again, with nothing sent twice.
+        """
+        now = self._clock.now()
         try:
-            await self._run_steps(run)
-        except _RunCancelled:
-            log.info("scenario %s run #%s was cancelled while running", run.scenario, run.id)
+            async with self._hub.transaction() as tx:
+                db = tx.connection
+                claimed = (
+                    await ScenarioRun.filter(id=run_id, status=RunStatus.WAITING, due_at__lte=now)
+                    .using_db(db)
+                    .update(status=RunStatus.RUNNING)
+                )
+                if not claimed:
+                    return 0
+                run = await ScenarioRun.filter(id=run_id).using_db(db).get()
+                lead = await LeadEntry.filter(id=run.lead_id).using_db(db).get()
+                await self._run_steps(RunContext(run, lead, self._clock, self._settings, tx))
+                await self._save(run, db)
         except Exception as exc:  # one broken run must not stop the others
-            log.exception("scenario %s run #%s failed at step %s", run.scenario, run.id, run.step)
-            retry = min(3600.0, 30.0 * 2 ** min(run.attempts, 7))
-            final = run.attempts >= 10
-            await ScenarioRun.filter(id=run.id).update(
-                status=RunStatus.FAILED if final else RunStatus.WAITING,
-                due_at=None if final else self._clock.now() + retry,
-                last_error=f"{type(exc).__name__}: {exc}"[:2000],
-                updated_at=self._clock.now(),
-            )
+            log.exception("scenario run #%s failed", run_id)
+            await self._failed(run_id, exc)
+            return 1
+        if run.status == RunStatus.WAITING and run.due_at is not None:
+            self.on_schedule(run.due_at)
         return 1
 
-    async def _run_steps(self, run: ScenarioRun) -> None:
+    async def _run_steps(self, ctx: RunContext) -> None:
+        run = ctx.run
         scenario = self.scenarios.get(run.scenario)
         if scenario is None:
-            await self._finish(run, RunStatus.FAILED, "scenario no longer defined")
+            self._finish(run, RunStatus.FAILED, "scenario no longer defined")
             return
         for _ in range(MAX_STEPS_PER_ADVANCE):
             if run.step >= len(scenario.steps):
-                await self._finish(run, RunStatus.DONE, None)
+                self._finish(run, RunStatus.DONE, None)
                 return
-            lead = await LeadEntry.get(id=run.lead_id)
-            ctx = RunContext(run, lead, self._clock, self._settings)
             if not await self._step(scenario, scenario.steps[run.step], ctx):
-                return  # waiting: the due time is stored
-        await self._park(run, self._clock.now() + 60, reset_wait=False)
+                return  # the run now waits (or ended)
+        self._park(run, self._clock.now() + 60)  # a loop without waits: breathe
 
     async def _step(self, scenario: Scenario, step: Any, ctx: RunContext) -> bool:
         """Execute one step; True to go on with the next, False when the run now waits."""
@@ -203,66 +209,61 @@ class ScenarioEngine:
                 limit = parse_duration(scenario.chat_wait)
                 since = run.waiting_since or now
                 if now - since >= limit:
-                    await self._finish(run, RunStatus.CANCELLED, "the lead never opened the bot")
+                    self._finish(run, RunStatus.CANCELLED, "the lead never opened the bot")
                     return False
                 # `wake(lead_id)` at binding makes it due at once; this is the time-out.
-                await self._park(run, since + limit, reset_wait=False, since=since)
+                self._park(run, since + limit, since=since)
                 return False
-            message = await self._render(step, ctx)
-            async with self._hub.transaction() as tx:
-                await enqueue(
-                    tx.connection,
-                    self._clock,
-                    key=f"scenario:{run.id}:{run.step}",
-                    message=message,
-                    priority=step.priority,
-                    lead_id=ctx.lead.id,
-                )
-                await self._goto(run, run.step + 1, tx.connection)
+            await enqueue(
+                ctx.tx.connection,
+                self._clock,
+                key=f"scenario:{run.id}:{run.step}",
+                message=await self._render(step, ctx),
+                priority=step.priority,
+                lead_id=ctx.lead.id,
+            )
+            self._goto(run, run.step + 1)
             return True
         if isinstance(step, Wait):
             seconds = wait_seconds(step, self._settings)
-            if run.waiting_since is None:
-                await self._park(run, now + seconds, reset_wait=False, since=now)
+            since = run.waiting_since if run.waiting_since is not None else now
+            if now < since + seconds:
+                self._park(run, since + seconds, since=since)
                 return False
-            if now < run.waiting_since + seconds:
-                await self._park(run, run.waiting_since + seconds, reset_wait=False)
-                return False
-            await self._goto(run, run.step + 1)
+            self._goto(run, run.step + 1)
             return True
         if isinstance(step, WaitUntil):
             if await self._conditions[step.condition](ctx):
-                await self._goto(run, run.step + 1)
+                self._goto(run, run.step + 1)
                 return True
-            since = run.waiting_since or now
+            since = run.waiting_since if run.waiting_since is not None else now
             timeout = None if step.timeout is None else parse_duration(step.timeout)
             if timeout is not None and now - since >= timeout:
-                await self._goto(run, scenario.index_of(step.on_timeout))
+                self._goto(run, scenario.index_of(step.on_timeout))
                 return True
             due = now + parse_duration(step.check_every)
             if timeout is not None:
                 due = min(due, since + timeout)
-            await self._park(run, due, reset_wait=False, since=since)
+            self._park(run, due, since=since)
             return False
         if isinstance(step, Branch):
             taken = await self._conditions[step.condition](ctx)
             target = step.then if taken else step.otherwise
-            await self._goto(run, run.step + 1 if target is None else scenario.index_of(target))
+            self._goto(run, run.step + 1 if target is None else scenario.index_of(target))
             return True
         if isinstance(step, Emit):
-            async with self._hub.transaction() as tx:
-                await tx.publish(self._event(step.event, run, ctx.lead))
-                await self._goto(run, run.step + 1, tx.connection)
+            await ctx.tx.publish(self._event(step.event, run, ctx.lead))
+            self._goto(run, run.step + 1)
             return True
         if isinstance(step, Stop):
-            await self._finish(run, RunStatus.DONE, None)
+            self._finish(run, RunStatus.DONE, None)
             return False
         raise TypeError(f"unknown step {step!r}")
 
     # ---- helpers ------------------------------------------------------------------------
 
     async def _render(self, step: Send, ctx: RunContext) -> OutgoingMessage:
-        locale = await self.locale_for(ctx.lead)
+        locale = await self.locale_for(ctx.lead, ctx.tx.connection)
         params = {
             "name": html.escape(ctx.lead.name or ""),
             "public_url": self._settings.base_url,
@@ -282,9 +283,11 @@ class ScenarioEngine:
         assert ctx.lead.chat_id is not None
         return OutgoingMessage(chat_id=ctx.lead.chat_id, text=text, buttons=buttons)
 
-    async def locale_for(self, lead: LeadEntry) -> str:
+    async def locale_for(self, lead: LeadEntry, db: BaseDBAsyncClient | None = None) -> str:
         """The user's choice, else Telegram's language, else the lead's, else the default."""
-        user = await User.get_or_none(id=lead.user_id) if lead.user_id else None
+        user = None
+        if lead.user_id is not None:
+            user = await User.filter(id=lead.user_id).using_db(db).first()
         for candidate in (
             user and user.locale,
             user and (user.language_code or "")[:2],
@@ -301,40 +304,53 @@ class ScenarioEngine:
             data["webinar_id"] = run.subject
         return payload_type.from_payload(data)
 
-    async def _goto(
-        self, run: ScenarioRun, step: int, connection: BaseDBAsyncClient | None = None
-    ) -> None:
-        run.step, run.waiting_since, run.updated_at = step, None, self._clock.now()
-        moved = (
-            await ScenarioRun.filter(id=run.id, status=RunStatus.RUNNING)
-            .using_db(connection)
-            .update(step=step, waiting_since=None, updated_at=run.updated_at)
-        )
-        if not moved:  # cancelled meanwhile: roll back the step's effect with it
-            raise _RunCancelled
+    def _goto(self, run: ScenarioRun, step: int) -> None:
+        run.step, run.waiting_since = step, None
 
-    async def _park(
-        self, run: ScenarioRun, due_at: float, *, reset_wait: bool, since: float | None = None
-    ) -> None:
+    def _park(self, run: ScenarioRun, due_at: float, *, since: float | None = None) -> None:
+        run.status, run.due_at = RunStatus.WAITING, due_at
         if since is not None:
             run.waiting_since = since
-        await ScenarioRun.filter(id=run.id, status=RunStatus.RUNNING).update(
-            status=RunStatus.WAITING,
-            due_at=due_at,
-            waiting_since=None if reset_wait else run.waiting_since,
+
+    def _finish(self, run: ScenarioRun, status: RunStatus, reason: str | None) -> None:
+        run.status, run.due_at, run.last_error = status, None, reason
+        run.finished_at = self._clock.now()
+
+    async def _save(self, run: ScenarioRun, db: BaseDBAsyncClient) -> None:
+        if run.status == RunStatus.RUNNING:  # no step parked or finished it
+            self._park(run, self._clock.now())
+        await (
+            ScenarioRun.filter(id=run.id)
+            .using_db(db)
+            .update(
+                status=run.status,
+                step=run.step,
+                due_at=run.due_at,
+                waiting_since=run.waiting_since,
+                finished_at=run.finished_at,
+                last_error=run.last_error,
+                attempts=0,
+                updated_at=self._clock.now(),
+            )
+        )
+
+    async def _failed(self, run_id: int, exc: Exception) -> None:
+        """Nothing of the failed advance was kept; try again later, and give up at last."""
+        run = await ScenarioRun.get_or_none(id=run_id)
+        if run is None:
+            return
+        attempts = run.attempts + 1
+        final = attempts >= 10
+        due = None if final else self._clock.now() + min(3600.0, 30.0 * 2 ** min(attempts, 7))
+        await ScenarioRun.filter(id=run_id).update(
+            status=RunStatus.FAILED if final else RunStatus.WAITING,
+            due_at=due,
+            attempts=attempts,
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
             updated_at=self._clock.now(),
-            attempts=0,
         )
-        self.on_schedule(due_at)
-
-    async def _finish(self, run: ScenarioRun, status: RunStatus, reason: str | None) -> None:
-        await ScenarioRun.filter(id=run.id).update(
-            status=status, due_at=None, finished_at=self._clock.now(), last_error=reason
-        )
-
-
-class _RunCancelled(Exception):
-    pass
+        if due is not None:
+            self.on_schedule(due)
 
 
 class _Missing(dict[str, str]):
