@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -31,3 +33,20 @@ async def fake_bot(fake: FakeTelegram, token: str | None = None) -> AsyncIterato
             yield bot
         finally:
             await bot.session.close()
+
+
+def png(width: int, height: int, rgb: tuple[int, int, int] = (51, 144, 236)) -> bytes:
+    """A valid PNG of one colour: a real image for sendPhoto without a binary fixture."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + bytes(rgb) * width  # filter byte 0, then RGB pixels
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )

@@ -29,14 +29,9 @@ from aiogram.types import (
 
 from core.clock import FakeClock
 from sandbox import FakeTelegram, RateLimiter, RateLimits, SandboxUser
-from tests.telegram_helpers import TOKEN, fake_bot
+from tests.telegram_helpers import TOKEN, fake_bot, png
 
-# A 2x3 PNG, the smallest real image a photo can be.
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000002000000030806000000"
-    "b8ad43f70000000f49444154789c63f8cf00044c0c0c0000060902013c"
-    "2b7f5a0000000049454e44ae426082"
-)
+PNG = png(2, 3)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ const state = {
   commands: [],
   pending: new Map(), // callback query id -> the pressed button
   typingTimer: 0,
+  stuck: true, // the chat is scrolled to its end
 };
 
 // ---- server calls -------------------------------------------------------------------
@@ -120,6 +121,10 @@ function appendFormatted(parent, text, entities, start, end) {
     appendFormatted(node, text, inner, entity.offset, stop);
     parent.append(node);
     position = Math.max(position, stop);
+    // A block (pre, quote) ends its line itself: Telegram's apps drop the newline after it.
+    if (node.tagName === "PRE" || node.tagName === "BLOCKQUOTE") {
+      if (text[position] === "\n" && position < end) position += 1;
+    }
     index = next;
   }
   if (position < end) parent.append(text.slice(position, end));
@@ -156,6 +161,7 @@ function mediaNode(message) {
     const image = el("img");
     image.src = link.href;
     image.alt = "Photo";
+    image.addEventListener("load", follow);
     if (size.width && size.height) image.style.aspectRatio = `${size.width} / ${size.height}`;
     link.append(image);
     return link;
@@ -236,6 +242,8 @@ function messageNode(message) {
   return row;
 }
 
+// The chat follows new messages while the reader is at the bottom (as Telegram does),
+// also when a photo loads or a keyboard appears later; scrolled up, it stays put.
 function nearBottom() {
   const chat = $("chat");
   return chat.scrollHeight - chat.scrollTop - chat.clientHeight < 120;
@@ -244,11 +252,16 @@ function nearBottom() {
 function scrollDown() {
   const chat = $("chat");
   chat.scrollTop = chat.scrollHeight;
+  state.stuck = true;
+}
+
+function follow() {
+  if (state.stuck) scrollDown();
 }
 
 function upsert(message) {
   const chat = $("chat");
-  const stick = nearBottom() || (message.from && !message.from.is_bot);
+  const stick = state.stuck || (message.from && !message.from.is_bot);
   const node = messageNode(message);
   const old = chat.querySelector(`.row[data-id="${message.message_id}"]`);
   if (old) old.replaceWith(node);
@@ -271,8 +284,11 @@ function remove(messageId) {
 
 function refreshEmpty() {
   const hasMessages = !!$("chat").querySelector(".row");
-  $("empty").hidden = hasMessages;
   const user = state.user;
+  $("empty").hidden = hasMessages;
+  $("empty-hint").textContent = user
+    ? "Press Start below: the bot gets /start, as from a new Telegram user."
+    : "Pick or create a Telegram user first.";
   $("start-bar").hidden = !user || user.started || hasMessages;
   $("composer").hidden = !user || !$("start-bar").hidden;
   $("blocked-bar").hidden = !user || !user.blocked;
@@ -384,6 +400,7 @@ async function press(messageId, data, button) {
 
 function setKeyboard(keyboard) {
   state.keyboard = keyboard;
+  requestAnimationFrame(follow);
   const box = $("reply-keyboard");
   box.replaceChildren();
   box.hidden = !keyboard;
@@ -474,6 +491,7 @@ async function openUsers(known) {
     list.append(item);
   }
   $("block-toggle").hidden = !state.user;
+  $("block-name").textContent = state.user ? state.user.first_name : "";
   $("blocked").checked = !!(state.user && state.user.blocked);
   if (!$("users-dialog").open) $("users-dialog").showModal();
 }
@@ -484,6 +502,8 @@ function browserLanguage() {
 
 // ---- wiring -------------------------------------------------------------------------
 function wire() {
+  $("chat").addEventListener("scroll", () => (state.stuck = nearBottom()), { passive: true });
+  new ResizeObserver(follow).observe($("chat"));
   $("composer").addEventListener("submit", (event) => {
     event.preventDefault();
     const text = $("text").value;
