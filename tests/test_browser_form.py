@@ -53,6 +53,11 @@ async def test_register_and_get_the_personal_deep_link(page, service_url):
     assert (lead.ref, lead.utm, lead.lead_source) == ("abc", {"utm_source": "x"}, "web_form")
     assert page.problems == []  # no script errors, nothing blocked by the CSP
 
+    await button.click()  # the sandbox opens as this visitor (Telegram in production)
+    await page.wait_for_url(f"**/sandbox?start={token}")
+    await page.wait_for_timeout(1000)
+    await page.screenshot(path="/tmp/sandbox-opened.png", full_page=True)
+
 
 async def test_a_mistake_is_shown_next_to_the_field(page, service_url):
     await page.goto(f"{service_url}/?lang=en")
