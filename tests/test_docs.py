@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from core.docs import GENERATED_MARK, real_hub, write_docs
+from core.clock import FakeClock
+from core.docs import GENERATED_MARK, write_docs
 from core.events import CATALOGUE, Event, EventSpec, Status
-from core.hub import Delivery
+from core.hub import Delivery, SignalHub
+from handlers.scenarios import SCENARIOS
+from scheduler.scenario import Branch, Emit, Scenario, Send, Stop
 
 
 def test_committed_docs_are_what_the_code_says() -> None:
@@ -40,7 +43,8 @@ def test_docs_follow_a_new_event_and_new_subscriptions(
 ) -> None:
     spec = EventSpec("lead_waved", LeadWaved, "A lead waved.", ("web: a hand",), Status.PLANNED)
     monkeypatch.setitem(CATALOGUE, "lead_waved", spec)
-    hub = real_hub()
+    # A hub of our own, so the assertions hold whatever the real consumers are.
+    hub = SignalHub(FakeClock())
     hub.subscribe("lead_waved", wave_back, name="tests.wave_back")
     hub.subscribe("core_lead_created", notify_partner, name="tests.notify_partner")
 
@@ -67,18 +71,23 @@ def test_docs_follow_a_new_event_and_new_subscriptions(
     assert "| `tests.notify_partner` | Tell the partner about the new lead. |" in consumers
     not_consumed = consumers.split("## Not consumed yet", 1)[1]
     assert "`core_lead_created`" not in not_consumed
-    assert "`scenario_start`" in not_consumed
+    assert "`lead_waved`" not in not_consumed
+    assert "`client_webinar_left`" in not_consumed
 
-    # The flow that only lacked a consumer of core_lead_created now works.
+    # The flow that needs a consumer of core_lead_created works; without one it is planned.
     architecture = (tmp_path / "WEBINAR_ARCHITECTURE.md").read_text()
     assert "### 2. Partner notice — implemented" in architecture
-    assert "### 3. Welcome scenario — planned" in architecture
-
     # Deterministic: a second run finds nothing to change.
     assert write_docs(check=True, out_dir=tmp_path, hub=hub) == []
-    # Without the extra subscriptions the same files are out of date again.
-    stale = {p.name for p in write_docs(check=True, out_dir=tmp_path)}
-    assert "CLIENT_WEBINAR_ACTION_CONSUMERS.md" in stale
+
+    bare = SignalHub(FakeClock())
+    bare.subscribe("lead_waved", wave_back, name="tests.wave_back")
+    stale = {p.name for p in write_docs(check=True, out_dir=tmp_path, hub=bare)}
+    assert {"CLIENT_WEBINAR_ACTION_CONSUMERS.md", "WEBINAR_ARCHITECTURE.md"} <= stale
+    write_docs(out_dir=tmp_path, hub=bare)
+    architecture = (tmp_path / "WEBINAR_ARCHITECTURE.md").read_text()
+    assert "### 2. Partner notice — planned" in architecture
+    assert "Missing: nobody consumes `core_lead_created`." in architecture
 
 
 def test_a_generated_file_the_code_no_longer_makes_is_removed(tmp_path: Path) -> None:
@@ -93,3 +102,27 @@ def test_a_generated_file_the_code_no_longer_makes_is_removed(tmp_path: Path) ->
     write_docs(out_dir=tmp_path)
     assert not old.exists()
     assert hand_written.read_text() == "# Performance\n"
+
+
+def test_docs_follow_the_scenario_definitions(tmp_path: Path) -> None:
+    nudge = Scenario(
+        name="nudge",
+        description="Nudge a lead who has not opened the bot.",
+        steps=(
+            Branch("lead_has_chat", then="done", id="check"),
+            Send("Still there?", id="ask"),
+            Emit("scenario_start"),
+            Stop(id="done"),
+        ),
+    )
+    write_docs(out_dir=tmp_path, scenarios=(*SCENARIOS, nudge))
+
+    scenarios = (tmp_path / "CLIENT_WEBINAR_SCENARIOS.md").read_text()
+    assert "### `nudge`" in scenarios
+    assert "Nudge a lead who has not opened the bot." in scenarios
+    assert "1. **check**: if `lead_has_chat` go to `done`, else the next step" in scenarios
+    assert "2. **ask**: send “Still there?” (priority normal)" in scenarios
+    assert "3. emit `scenario_start`" in scenarios
+    assert "4. **done**: stop" in scenarios
+    service = (tmp_path / "CLIENT_WEBINAR_SCENARIO_SERVICE.md").read_text()
+    assert f"runs {len(SCENARIOS) + 1} declarative scenario(s)" in service

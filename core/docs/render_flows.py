@@ -1,17 +1,15 @@
-"""The architecture and scenario documents: layers, flows and scenarios, with the status
-each has in the code today (derived, never written by hand)."""
+"""The architecture document: layers, flows with the status each has in the code today
+(derived, never written by hand), and the event table."""
 
 from __future__ import annotations
 
 from core.docs.markdown import bullets, code, header, table
-from core.docs.render_events import CONSUMERS_DOC, EVENTS_DOC, consumer_names
-from core.docs.seed import FLOWS, LAYERS, SCENARIOS, Flow
+from core.docs.render_events import EVENTS_DOC, consumer_names
+from core.docs.seed import FLOWS, LAYERS, Flow
 from core.docs.sources import Sources
 from core.events import Status
 
 ARCHITECTURE_DOC = "WEBINAR_ARCHITECTURE.md"
-SCENARIOS_DOC = "CLIENT_WEBINAR_SCENARIOS.md"
-SCENARIO_SERVICE_DOC = "CLIENT_WEBINAR_SCENARIO_SERVICE.md"
 
 
 def missing_for(flow: Flow, src: Sources) -> list[str]:
@@ -79,88 +77,3 @@ def _where(parts: tuple[str, ...], src: Sources) -> str:
         + (src.packages.get(p) or "(no docstring)").rstrip(".")
         for p in parts
     )
-
-
-def scenarios_doc(src: Sources) -> list[str]:
-    out = header(
-        "Client webinar scenarios",
-        ["core/docs/seed.py", "core/events.py", "handlers/ (subscribe_all)"],
-    )
-    out += [
-        "**The scenario layer is planned.** A later issue adds a scenario engine whose "
-        "declarative definitions (ordered steps: send, wait, wait until, branch, emit, stop) "
-        "will be the source of this document. Until then it lists the seed's scenarios and "
-        "says, from the real subscriptions, whether anything in the code reacts to each "
-        "scenario's trigger yet.",
-        "",
-        "The seed's outline of the client webinar scenarios:",
-        "",
-        "    Lead registered",
-        "     → Client webinar scenarios",
-        "       → Reminders before the webinar (conditional)",
-        "       → Reminders during the webinar (conditional)",
-        "       → Post-webinar routing",
-        "         → attended",
-        "         → not attended",
-        "",
-    ]
-    for scenario in SCENARIOS:
-        spec = src.spec(scenario.trigger)
-        trigger_status = spec.status.value if spec else "not in the catalogue"
-        subs = src.consumers(scenario.trigger)
-        now = (
-            f"in code: {code(scenario.trigger)} is consumed by {consumer_names(src, spec.name)}"
-            if subs and spec
-            else f"**planned**: nothing consumes {code(scenario.trigger)} yet"
-        )
-        out += [
-            f"## {scenario.name}",
-            "",
-            f"Trigger: {code(scenario.trigger)} ({trigger_status}) — {now}.",
-            "",
-        ]
-        out += [*(f"{i}. {step}" for i, step in enumerate(scenario.steps, 1)), ""]
-    return out
-
-
-def scenario_service_doc(src: Sources) -> list[str]:
-    out = header(
-        "Client webinar scenario service",
-        ["handlers/ (subscribe_all)", "core/events.py", "scheduler/"],
-    )
-    subs = sorted(
-        (s for subs in src.subscriptions.values() for s in subs),
-        key=lambda s: (s.handler.__module__, s.name, s.event),
-    )
-    modules = sorted({s.handler.__module__ for s in subs})
-    out += [
-        "The service layer runs the scenarios: it consumes events from the hub, waits, and "
-        "queues Telegram messages. **The scenario engine itself is planned** (a later issue): "
-        "scenarios as data, stored runs, and durable delays in a table of due steps that "
-        "APScheduler only wakes. Below is what exists today.",
-        "",
-        "## What runs today",
-        "",
-    ]
-    out += bullets(
-        [
-            f"The signal hub delivers events to {len(subs)} subscription(s) in "
-            f"{len(modules)} module(s); see [{CONSUMERS_DOC}]({CONSUMERS_DOC}).",
-            "The scheduler wakes the hub's sweep, which queues every delivery that is due "
-            "(retries after a failure, work left over from a crash).",
-            f"`scenario_start` is {_status(src, 'scenario_start')}; it is consumed by "
-            f"{consumer_names(src, 'scenario_start')}.",
-        ]
-    )
-    out += ["## Consumers by module", ""]
-    if not subs:
-        return [*out, "No consumer is registered yet: `handlers.subscribe_all` subscribes nothing."]
-    return out + table(
-        ["module", "subscriber", "event"],
-        ([code(s.handler.__module__), code(s.name), code(s.event)] for s in subs),
-    )
-
-
-def _status(src: Sources, event: str) -> str:
-    spec = src.spec(event)
-    return spec.status.value if spec else "not in the catalogue"

@@ -134,10 +134,11 @@ class Scenario:
     name: str
     trigger: str  # the event that starts it
     steps: tuple[str, ...]
+    definition: str | None = None  # the declarative scenario that implements it, by name
 
 
-# The seed's scenarios, as the customer wrote them. A later issue adds a scenario engine
-# whose declarative definitions will replace this list as the source of these docs.
+# The seed's scenarios, as the customer wrote them: the checklist the declarative
+# definitions (handlers/scenarios.py) are measured against in the scenario docs.
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "new web_form lead → partner notice",
@@ -158,6 +159,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             "wait 10 minutes",
             "send the follow-up message",
         ),
+        definition="welcome",
     ),
     Scenario(
         "client webinar reminders",

@@ -18,6 +18,7 @@ from tortoise.models import Model
 
 from core.events import CATALOGUE, EventSpec
 from core.hub import SignalHub, Subscription
+from scheduler.scenario import Condition, Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 # Packages the architecture document describes. Only their `__init__` docstrings are read:
@@ -38,6 +39,8 @@ class Sources:
     subscriptions: dict[str, tuple[Subscription, ...]]  # event → sorted by subscriber name
     tables: frozenset[str]
     packages: dict[str, str]  # top-level package (or main.py) → its docstring's first line
+    scenarios: tuple[Scenario, ...]  # the declarative definitions the engine runs
+    conditions: dict[str, str]  # condition name → its docstring's first line
 
     def consumers(self, event: str) -> tuple[Subscription, ...]:
         return self.subscriptions.get(event, ())
@@ -59,7 +62,17 @@ def fields_of(spec: EventSpec) -> list[Field]:
     return out
 
 
-def collect(hub: SignalHub, root: Path = ROOT) -> Sources:
+def collect(
+    hub: SignalHub,
+    scenarios: tuple[Scenario, ...] | None = None,
+    conditions: dict[str, Condition] | None = None,
+    root: Path = ROOT,
+) -> Sources:
+    if scenarios is None or conditions is None:
+        from handlers import scenarios as defined
+
+        scenarios = defined.SCENARIOS if scenarios is None else scenarios
+        conditions = dict(defined.CONDITIONS) if conditions is None else conditions
     subs: dict[str, list[Subscription]] = {}
     for sub in hub.subscriptions:
         subs.setdefault(sub.event, []).append(sub)
@@ -70,7 +83,14 @@ def collect(hub: SignalHub, root: Path = ROOT) -> Sources:
         },
         tables=frozenset(_tables()),
         packages={part: _first_doc_line(root, part) for part in CODE_PARTS},
+        scenarios=tuple(sorted(scenarios, key=lambda sc: sc.name)),
+        conditions={name: first_line(fn.__doc__) for name, fn in sorted(conditions.items())},
     )
+
+
+def first_line(doc: str | None) -> str:
+    doc = (doc or "").strip()
+    return doc.splitlines()[0] if doc else ""
 
 
 def _tables() -> Iterable[str]:
@@ -86,5 +106,4 @@ def _first_doc_line(root: Path, part: str) -> str:
     path = root / part if part.endswith(".py") else root / part / "__init__.py"
     if not path.is_file():
         return "(not written yet)"
-    doc = (ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or "").strip()
-    return doc.splitlines()[0] if doc else ""
+    return first_line(ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))))
