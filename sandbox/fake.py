@@ -63,8 +63,7 @@ class FakeTelegram(TelegramDriver):
         self.limiter: RateLimiter | None = None
         if rate_limits:
             limits = rate_limits if isinstance(rate_limits, RateLimits) else RateLimits()
-            self.limiter = RateLimiter(limits)
-            self.interceptors.append(self._check_limits)
+            self.enforce_limits(RateLimiter(limits))
         self._methods: dict[str, tuple[str, Method]] = {
             name.lower(): (name, method)
             for table in (botmethods.METHODS, messages.METHODS, media.METHODS)
@@ -99,6 +98,14 @@ class FakeTelegram(TelegramDriver):
             yield f"http://{host}:{runner.addresses[0][1]}"
         finally:
             await runner.cleanup()
+
+    def enforce_limits(self, limiter: RateLimiter | None = None) -> RateLimiter:
+        """From now on answer sends over Telegram's flood limits with 429 (`retry_after`);
+        returns the limiter, whose `violations` and `sent` tell how the bot behaved."""
+        self.limiter = limiter or RateLimiter()
+        if self._check_limits not in self.interceptors:
+            self.interceptors.append(self._check_limits)
+        return self.limiter
 
     def _check_limits(self, call: ApiCall) -> None:
         if self.limiter is not None:

@@ -334,9 +334,8 @@ async def test_wait_for_messages_says_what_did_arrive(fake: FakeTelegram) -> Non
 async def test_rate_limits_answer_429_with_retry_after_and_count_violations(
     clock: FakeClock,
 ) -> None:
-    fake = FakeTelegram(TOKEN, rate_limits=RateLimits(per_second=3))
-    assert fake.limiter is not None
-    fake.limiter.clock = clock.now
+    fake = FakeTelegram(TOKEN)
+    limiter = fake.enforce_limits(RateLimiter(RateLimits(per_second=3), clock=clock.now))
     users = [fake.create_user(f"U{i}") for i in range(5)]
     for user in users:
         fake.send_start(user.id)
@@ -352,11 +351,17 @@ async def test_rate_limits_answer_429_with_retry_after_and_count_violations(
         await bot.send_message(users[0].id, "a second later")
 
     assert per_chat.value.retry_after == 1
-    assert [(v.rule, v.chat_id) for v in fake.limiter.violations] == [
+    assert [(v.rule, v.chat_id) for v in limiter.violations] == [
         ("chat", users[0].id),
         ("global", users[3].id),
     ]
-    assert fake.limiter.sent == 4
+    assert limiter.sent == 4
+
+
+def test_limits_can_be_switched_on_by_the_constructor() -> None:
+    fake = FakeTelegram(TOKEN, rate_limits=True)
+    assert fake.limiter is not None
+    assert fake.limiter.limits == RateLimits(30, 1, 20)
 
 
 def test_rate_limiter_counts_groups_per_minute(clock: FakeClock) -> None:
