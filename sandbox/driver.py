@@ -70,9 +70,9 @@ class TelegramDriver:
         self,
         chat_id: int,
         count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109 - a helper that can't hang, and says what came
         *,
         after: int = 0,
-        timeout: float = 5.0,  # noqa: ASYNC109 - a helper that can't hang, and says what came
     ) -> list[Json]:
         """Wait until the bot has at least `count` messages in the chat after message id
         `after` (typically the user's message it answers); returns all of them."""
