@@ -8,11 +8,13 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 
-from bot import fallback, start
+from bot import fallback, language, lead_card, start
+from bot.context import UserContext
 from core.clock import Clock
 from core.hub import SignalHub
 from core.links import Links
 from core.settings import Settings
+from core.texts import Texts
 
 
 def create_bot(token: str, api_base: str = "") -> Bot:
@@ -25,10 +27,16 @@ def create_bot(token: str, api_base: str = "") -> Bot:
     )
 
 
-def create_dispatcher(settings: Settings, clock: Clock, hub: SignalHub, links: Links) -> Dispatcher:
+def create_dispatcher(
+    settings: Settings, clock: Clock, hub: SignalHub, links: Links, texts: Texts
+) -> Dispatcher:
     # Handlers receive these by parameter name (aiogram's workflow data).
-    dispatcher = Dispatcher(settings=settings, clock=clock, hub=hub, links=links)
-    _attach(dispatcher, start.router, fallback.router)  # fallback last: it takes the rest
+    dispatcher = Dispatcher(settings=settings, clock=clock, hub=hub, links=links, texts=texts)
+    context = UserContext(clock, settings, texts)
+    dispatcher.message.outer_middleware(context)
+    dispatcher.callback_query.outer_middleware(context)
+    # fallback last: it takes the rest
+    _attach(dispatcher, start.router, language.router, lead_card.router, fallback.router)
     dispatcher.startup.register(fallback.set_commands)
     return dispatcher
 

@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
 import logging
 import time
-from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from collections import deque
 from typing import Any
 
 from aiogram import Bot
@@ -35,6 +33,7 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 
+from bot.pending import Item, PendingMessages
 from core.clock import Clock
 from core.events import TelegramChatUnreachable
 from core.hub import SignalHub
@@ -63,14 +62,6 @@ class RealTime:
         await asyncio.sleep(seconds)
 
 
-@dataclass(order=True)
-class _Item:
-    priority: int
-    id: int
-    chat_id: int = field(compare=False)
-    not_before: float = field(compare=False)
-
-
 class OutboxSender:
     def __init__(
         self,
@@ -94,15 +85,17 @@ class OutboxSender:
         self._group_gap = _gap(settings.outbox_group_rate)
         # One pass sends about a second's worth, then looks for newer, more urgent rows.
         self._pass_size = max(1, round(1 / self._global_gap))
+        # Our own one-second window, kept so that Telegram's can never overflow: a request
+        # arrives some time between its start and its answer, so it counts from its start
+        # (in flight) until one second after its answer (recent).
         self._window_cap = self._pass_size
         self._recent: deque[float] = deque()
+        self._flying = 0
         self._poll = poll_seconds
-        self._slots = asyncio.Semaphore(concurrency)
-        self._queues: dict[int, list[_Item]] = defaultdict(list)  # chat → heap of items
+        self._concurrency = concurrency
+        self._pending = PendingMessages(clock.now, self._mono)
         self._known: set[int] = set()
         self._max_id = 0
-        self._chat_free_at: dict[int, float] = {}
-        self._busy_chats: set[int] = set()
         self._next_slot = 0.0
         self._paused_until = 0.0
         self._wake = asyncio.Event()
@@ -145,8 +138,7 @@ class OutboxSender:
             if self._inflight:
                 await asyncio.wait(self._inflight)
                 continue
-            now = self._clock.now()
-            if not any(item.not_before <= now for q in self._queues.values() for item in q):
+            if not self._pending.has_due():
                 return  # what is left waits for a retry time (advance the clock)
             await self._sleep()
 
@@ -167,65 +159,52 @@ class OutboxSender:
             self._max_id = max(self._max_id, row_id)
             if row_id not in self._known:
                 self._known.add(row_id)
-                heapq.heappush(self._queues[chat_id], _Item(priority, row_id, chat_id, not_before))
+                self._pending.add(Item(priority, row_id, chat_id, not_before))
                 added += 1
         return added
 
-    def _due(self, item: _Item) -> bool:
-        chat_ok = self._chat_free_at.get(item.chat_id, 0.0) <= self._mono()
-        return (
-            item.not_before <= self._clock.now()
-            and chat_ok
-            and item.chat_id not in self._busy_chats
-        )
-
-    def _ready(self) -> list[_Item]:
-        heads = [q[0] for q in self._queues.values() if q and self._due(q[0])]
-        heads.sort()
-        return heads
-
     async def send_ready(self) -> int:
         """Start sending each chat's head message that may go now, best priority first."""
-        started = 0
-        for item in self._ready()[: self._pass_size]:
-            if self._slots.locked():
-                break  # enough are waiting for their slot; the rest wait for the next pass
-            heapq.heappop(self._queues[item.chat_id])
-            if not self._queues[item.chat_id]:
-                del self._queues[item.chat_id]
-            self._busy_chats.add(item.chat_id)
-            await self._slots.acquire()
-            task = asyncio.create_task(self._send(item))
+        # As many as there are free request slots: the rest wait for the next pass, where
+        # a newer, more urgent message may overtake them.
+        free = self._concurrency - len(self._inflight)
+        items = self._pending.take(min(free, self._pass_size))
+        for item in items:
+            task = asyncio.create_task(self._send(item, self._reserve_slot()))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
-            started += 1
-            if self._wake.is_set():  # something new may outrank the rest of this pass
-                break
-        return started
+        return len(items)
 
-    async def _wait_for_slot(self) -> None:
-        """Hold until this request may leave: evenly spaced, and never more than the limit
-        in any window of our own (a late request must not bunch up with the next)."""
+    def _reserve_slot(self) -> float:
+        """The time this request may leave: slots are handed out evenly spaced, in the
+        order messages were picked (best priority first)."""
+        slot = max(self._next_slot, self._mono())
+        self._next_slot = slot + self._global_gap
+        return slot
+
+    async def _wait_for_slot(self, slot: float) -> None:
+        """Hold until the reserved slot, a 429 pause, and room in the window."""
         while True:
             now = self._mono()
             while self._recent and self._recent[0] <= now - 1.0:
                 self._recent.popleft()
-            start = max(self._next_slot, self._paused_until, now)
-            if len(self._recent) >= self._window_cap:
-                start = max(start, self._recent[0] + 1.0)
+            start = max(slot, self._paused_until, now)
+            if len(self._recent) + self._flying >= self._window_cap:
+                # Room comes when the oldest answer ages out, or a flight lands.
+                start = max(start, self._recent[0] + 1.0 if self._recent else now + 0.01)
             if start <= now:
                 break
             await self._pace.sleep(start - now)
-        self._next_slot = now + self._global_gap
-        self._recent.append(now)
+        self._flying += 1
+
+    def _landed(self) -> None:
+        self._flying -= 1
+        self._recent.append(self._mono())
 
     async def _sleep(self) -> None:
-        now, mono = self._clock.now(), self._mono()
-        waits = [self._poll]
-        for queue in self._queues.values():
-            if queue and queue[0].chat_id not in self._busy_chats:
-                chat_free = self._chat_free_at.get(queue[0].chat_id, 0.0) - mono
-                waits.append(max(0.0, queue[0].not_before - now, chat_free))
+        waits = [self._pending.seconds_to_next(self._poll)]
+        if len(self._inflight) >= self._concurrency:  # a finished send wakes us
+            waits = [self._poll]
         self._wake.clear()
         with contextlib.suppress(TimeoutError):
             timeout = max(0.001, min(waits)) / self._pace.scale
@@ -233,20 +212,18 @@ class OutboxSender:
 
     # ---- one message --------------------------------------------------------------------
 
-    async def _send(self, item: _Item) -> None:
+    async def _send(self, item: Item, slot: float) -> None:
         try:
-            await self._attempt(item)
+            await self._attempt(item, slot)
         except Exception:  # never lose the sender to one message's bookkeeping
             log.exception("outbox: message #%s failed unexpectedly", item.id)
             self._retry(item, 60.0)
         finally:
             gap = self._group_gap if item.chat_id < 0 else self._chat_gap
-            self._chat_free_at[item.chat_id] = self._mono() + gap
-            self._busy_chats.discard(item.chat_id)
-            self._slots.release()
+            self._pending.done(item.chat_id, gap)
             self._wake.set()
 
-    async def _attempt(self, item: _Item) -> None:
+    async def _attempt(self, item: Item, slot: float) -> None:
         row = await OutboxMessage.get_or_none(id=item.id, status=OutboxStatus.PENDING)
         if row is None:  # cancelled, or sent by another process
             self._known.discard(item.id)
@@ -258,9 +235,9 @@ class OutboxSender:
             status=OutboxStatus.SENDING, attempts=row.attempts + 1
         )
         # Database work is done: only the request itself stands between slot and arrival.
-        await self._wait_for_slot()
+        await self._wait_for_slot(slot)
         try:
-            result = await self._bot(_method(row))
+            result = await self._call(row)
         except TelegramRetryAfter as exc:
             self._paused_until = self._mono() + exc.retry_after
             log.warning("outbox: Telegram asked to wait %ss", exc.retry_after)
@@ -284,8 +261,14 @@ class OutboxSender:
             )
             self._known.discard(item.id)
 
+    async def _call(self, row: OutboxMessage) -> Any:
+        try:
+            return await self._bot(_method(row))
+        finally:
+            self._landed()
+
     async def _back_to_pending(
-        self, row: OutboxMessage, item: _Item, delay: float, error: str, *, count: bool
+        self, row: OutboxMessage, item: Item, delay: float, error: str, *, count: bool
     ) -> None:
         attempts = row.attempts + 1 if count else row.attempts
         if attempts >= MAX_ATTEMPTS:
@@ -300,9 +283,9 @@ class OutboxSender:
         )
         self._retry(item, delay)
 
-    def _retry(self, item: _Item, delay: float) -> None:
+    def _retry(self, item: Item, delay: float) -> None:
         item.not_before = self._clock.now() + delay
-        heapq.heappush(self._queues[item.chat_id], item)
+        self._pending.put_back(item)
 
     async def _finish(self, row: OutboxMessage, status: OutboxStatus, error: str | None) -> None:
         await OutboxMessage.filter(id=row.id).update(status=status, last_error=error)
@@ -333,7 +316,7 @@ class OutboxSender:
                         timestamp=int(now), chat_id=row.chat_id, reason=reason, lead_id=row.lead_id
                     )
                 )
-        self._queues.pop(row.chat_id, None)
+        self._pending.drop_chat(row.chat_id)
         self._known.discard(row.id)
 
 

@@ -1,0 +1,46 @@
+"""/language: the user picks the language of everything the bot sends them."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from core.texts import SUPPORTED, Texts
+from locales import N_
+from models import User
+
+router: Final[Router] = Router(name=__name__)
+NAMES = {"ru": "Русский", "en": "English"}
+
+
+@router.message(Command("language"))
+async def choose(message: Message, locale: str, texts: Texts) -> None:
+    buttons = [
+        InlineKeyboardButton(
+            text=("✓ " if code == locale else "") + NAMES[code], callback_data=f"lang:{code}"
+        )
+        for code in SUPPORTED
+    ]
+    await message.answer(
+        texts(locale, N_("Choose the language:")),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=[buttons]),
+    )
+
+
+@router.callback_query(F.data.startswith("lang:"))
+async def chosen(query: CallbackQuery, user: User, texts: Texts) -> None:
+    code = (query.data or "").removeprefix("lang:")
+    if code not in SUPPORTED:
+        await query.answer()
+        return
+    user.locale = code
+    await user.save(update_fields=["locale"])
+    done = texts(code, N_("Done: I will write to you in English."))
+    await query.answer(done)
+    if query.message is not None:
+        await query.bot.edit_message_text(  # type: ignore[union-attr]
+            done, chat_id=query.message.chat.id, message_id=query.message.message_id
+        )
