@@ -64,7 +64,7 @@ async def start(
         hello = t(N_("Hello, {name}! I am the webinar bot.")).format(name=name)
         await message.answer(f"{hello}\n\n{help_text(t)}")
         return
-    if payload.startswith(REF_PREFIX) and PAYLOAD.match(payload):
+    if payload.startswith(REF_PREFIX) and len(payload) > len(REF_PREFIX) and PAYLOAD.match(payload):
         result = await ingest_telegram_referral(
             hub, clock, payload.removeprefix(REF_PREFIX), user, _person(user)
         )

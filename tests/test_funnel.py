@@ -1,0 +1,313 @@
+"""The funnel end to end: the whole product, a real browser-like HTTP client for the form,
+and the fake Bot API standing in for Telegram (over HTTP, as in production)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import aiohttp
+import pytest
+
+import main
+from core.clock import FakeClock
+from core.settings import Settings
+from models import LeadEntry, OutboxMessage, Role, ScenarioRun, User
+from sandbox import FakeTelegram
+
+WELCOME = "Здравствуйте, Анна! 👋"
+FOLLOWUP = "Анна, пока ждёте вебинар"
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[tuple[FakeTelegram, str]]:
+    fake = FakeTelegram(main.SANDBOX_TOKEN)
+    async with fake.serve() as base:
+        yield fake, base
+
+
+Start = Callable[..., Any]
+
+
+@pytest.fixture
+def product(
+    settings: Settings, clock: FakeClock, telegram: tuple[FakeTelegram, str]
+) -> Callable[..., Any]:
+    """`async with product() as rt:` — the service, bot polling the fake Telegram."""
+
+    @asynccontextmanager
+    async def run(**overrides: Any) -> AsyncIterator[main.Runtime]:
+        rt = main.build(settings.model_copy(update=overrides), clock)
+        await main.start(rt, api_base=telegram[1])
+        try:
+            yield rt
+        finally:
+            await main.stop(rt)
+
+    return run
+
+
+async def register(rt: main.Runtime, **fields: str) -> str:
+    """Fill the form as a browser does; the deep-link payload from the thank-you page."""
+    base = rt.links.base_url
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.get(f"{base}/", params=fields.pop("query", None) or {}) as page:
+            html = await page.text()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+        assert token
+        hidden = dict(re.findall(r'name="(ref|utm_\w+)" value="([^"]*)"', html))
+        form = {"name": "Анна", "phone": "+7 916 123-45-67", "consent": "yes", **hidden}
+        form |= {"csrf_token": token[1], "tz": "Europe/Moscow", **fields}
+        async with http.post(f"{base}/", data=form, headers={"Origin": base}) as thanks:
+            assert thanks.status == 200, await thanks.text()
+            link = re.search(r'href="([^"]*start=[^"]*)"', await thanks.text())
+    assert link
+    return parse_qs(urlsplit(link[1].replace("&amp;", "&")).query)["start"][0]
+
+
+async def tick(rt: main.Runtime) -> None:
+    """Let the product act on the (fake) time now: due steps run, the outbox drains."""
+    await rt.hub.drain()
+    await rt.engine.tick()
+    assert rt.sender is not None
+    await rt.sender.drain()
+
+
+def texts(fake: FakeTelegram, chat_id: int) -> list[str]:
+    return [m.get("text", "") for m in fake.bot_messages(chat_id)]
+
+
+async def test_form_deep_link_welcome_and_followup(
+    product: Callable[..., Any], telegram: tuple[FakeTelegram, str], clock: FakeClock
+) -> None:
+    fake, _ = telegram
+    async with product() as rt:
+        token = await register(rt)
+        anna = fake.create_user("Анна", language_code="ru")
+        clock.advance(180)  # she opens the bot three minutes after the form
+        sent = fake.send_start(anna.id, token)
+        replies = await fake.wait_for_messages(anna.id, 2, after=sent["message_id"])
+        assert replies[0]["text"].startswith("✅ Готово")
+        assert replies[1]["text"].startswith(WELCOME)
+
+        clock.advance(599)
+        await tick(rt)
+        assert len(fake.bot_messages(anna.id)) == 2
+        clock.advance(1)
+        await tick(rt)
+        await fake.wait_for_messages(anna.id, 3, timeout=5)
+        await tick(rt)
+        bot_texts = texts(fake, anna.id)
+        assert len(bot_texts) == 3
+        assert bot_texts[2].startswith(FOLLOWUP)
+        lead = await LeadEntry.get(chat_id=anna.id)
+        assert lead.lead_source == "web_form"
+        assert lead.user_id is not None
+
+
+async def test_restart_in_the_middle_of_the_delay(
+    product: Callable[..., Any], telegram: tuple[FakeTelegram, str], clock: FakeClock
+) -> None:
+    fake, _ = telegram
+    anna = fake.create_user("Анна", language_code="ru")
+    async with product() as rt:
+        token = await register(rt)
+        fake.send_start(anna.id, token)
+        await fake.wait_for_messages(anna.id, 2)
+        clock.advance(300)
+        await tick(rt)
+    # The process stops five minutes into the ten; it comes back after twenty.
+    clock.advance(1200)
+    async with product() as rt:
+        await fake.wait_for_messages(anna.id, 3, timeout=10)  # overdue: sent promptly
+        await tick(rt)
+        clock.advance(3600)
+        await tick(rt)
+        assert await OutboxMessage.all().count() == 2  # the welcome and the follow-up, once
+    bot_texts = texts(fake, anna.id)
+    assert len(bot_texts) == 3
+    assert bot_texts[2].startswith(FOLLOWUP)
+
+
+async def test_the_referring_partner_hears_about_the_lead_at_once(
+    product: Callable[..., Any], telegram: tuple[FakeTelegram, str], clock: FakeClock
+) -> None:
+    fake, _ = telegram
+    partner = fake.create_user("Pavel", language_code="en")
+    fake.send_start(partner.id)
+    await User.create(
+        telegram_id=partner.id,
+        chat_id=partner.id,
+        role=Role.PARTNER,
+        ref_code="pavel",
+        created_at=clock.now(),
+        updated_at=clock.now(),
+    )
+    async with product() as rt:
+        await register(rt, name="<b>Eve</b> & Co", query={"ref": "pavel", "utm_source": "vk"})
+        # his /start is answered first, then the notice arrives
+        notice = (await fake.wait_for_messages(partner.id, 2))[-1]
+        assert notice["text"].startswith("🆕 New lead")
+        assert "<b>Eve</b> & Co" in notice["text"]  # shown as text, not as markup
+        assert "+79161234567" in notice["text"]
+        assert "source=vk" in notice["text"]
+        button = notice["reply_markup"]["inline_keyboard"][0][0]
+        query_id = fake.press_button(partner.id, notice["message_id"], data=button["callback_data"])
+        await fake.wait_for_answer(query_id)
+        card = await fake.wait_for_messages(partner.id, 3)
+        assert "<b>Eve</b> & Co" in card[-1]["text"]
+
+
+async def test_without_a_partner_the_admins_are_told(
+    product: Callable[..., Any], telegram: tuple[FakeTelegram, str], clock: FakeClock
+) -> None:
+    fake, _ = telegram
+    admin = fake.create_user("Ada", language_code="ru")
+    fake.send_start(admin.id)
+    async with product(admin_ids=(admin.id,)) as rt:
+        await register(rt)
+        notice = (await fake.wait_for_messages(admin.id, 2))[-1]  # after the /start reply
+        assert notice["text"].startswith("🆕 Новый лид")
+
+
+async def test_a_stranger_cannot_open_someone_elses_lead(
+    product: Callable[..., Any], telegram: tuple[FakeTelegram, str]
+) -> None:
+    fake, _ = telegram
+    async with product() as rt:
+        await register(rt)
+        lead = await LeadEntry.first()
+        assert lead is not None
+        mallory = fake.create_user("Mallory", language_code="en")
+        sent = fake.send_start(mallory.id)
+        await fake.wait_for_messages(mallory.id, after=sent["message_id"])
+        # A forged button press: a client may send any callback data for any message.
+        query_id = fake.world.new_query_id()
+        reply = fake.bot_messages(mallory.id)[0]
+        query = {
+            "id": query_id,
+            "from": mallory.to_api(),
+            "message": dict(reply),
+            "chat_instance": "1",
+            "data": f"lead:{lead.id}",
+        }
+        fake.world.callbacks[query_id] = query
+        fake.world.push_update("callback_query", query)
+        answer = await fake.wait_for_answer(query_id)
+        assert answer["text"] == "This lead is not in your list."
+        assert len(fake.bot_messages(mallory.id)) == 1
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ("forged-token-that-was-never-issued", "I don't recognise this link"),
+        ("ref_", "I don't recognise this link"),
+    ],
+)
+async def test_links_that_are_not_ours_get_a_friendly_answer(
+    product: Callable[..., Any], telegram: tuple[FakeTelegram, str], payload: str, expected: str
+) -> None:
+    fake, _ = telegram
+    async with product():
+        user = fake.create_user("Zoe", language_code="en")
+        sent = fake.send_start(user.id, payload)
+        (reply,) = await fake.wait_for_messages(user.id, after=sent["message_id"])
+        assert reply["text"].startswith(expected)
+        # typed by hand, with what a deep link can't carry
+        sent = fake.send_text(user.id, "/start <script>alert(1)</script>")
+        (reply,) = await fake.wait_for_messages(user.id, after=sent["message_id"])
+        assert reply["text"].startswith(expected)
+        assert await LeadEntry.filter(user_id__not_isnull=True).count() == 0
+
+
+async def test_a_deep_link_opened_twice_and_from_another_account(
+    product: Callable[..., Any], telegram: tuple[FakeTelegram, str]
+) -> None:
+    fake, _ = telegram
+    async with product() as rt:
+        token = await register(rt)
+        anna = fake.create_user("Анна", language_code="ru")
+        fake.send_start(anna.id, token)
+        await fake.wait_for_messages(anna.id, 2)
+        again = fake.send_start(anna.id, token)
+        (reply,) = await fake.wait_for_messages(anna.id, after=again["message_id"])
+        assert reply["text"].startswith("Этот чат уже привязан")
+
+        thief = fake.create_user("Thief", language_code="en")
+        sent = fake.send_start(thief.id, token)
+        (reply,) = await fake.wait_for_messages(thief.id, after=sent["message_id"])
+        assert reply["text"].startswith("This link has already been opened")
+        lead = await LeadEntry.get(chat_id=anna.id)
+        assert lead.chat_id == anna.id
+        await tick(rt)
+        assert await ScenarioRun.filter(lead_id=lead.id).count() == 1
+
+
+async def test_an_expired_deep_link(
+    product: Callable[..., Any], telegram: tuple[FakeTelegram, str], clock: FakeClock
+) -> None:
+    fake, _ = telegram
+    async with product() as rt:
+        token = await register(rt)
+        clock.advance(31 * 86400)
+        user = fake.create_user("Late", language_code="en")
+        sent = fake.send_start(user.id, token)
+        (reply,) = await fake.wait_for_messages(user.id, after=sent["message_id"])
+        assert reply["text"].startswith("This link has expired")
+
+
+async def test_a_partners_telegram_link_creates_an_attributed_lead(
+    product: Callable[..., Any], telegram: tuple[FakeTelegram, str], clock: FakeClock
+) -> None:
+    fake, _ = telegram
+    partner = fake.create_user("Pavel", language_code="ru")
+    fake.send_start(partner.id)
+    owner = await User.create(
+        telegram_id=partner.id,
+        chat_id=partner.id,
+        role=Role.PARTNER,
+        ref_code="pavel",
+        first_name="Pavel",
+        created_at=clock.now(),
+        updated_at=clock.now(),
+    )
+    async with product():
+        zoe = fake.create_user("Zoe", language_code="en")
+        sent = fake.send_start(zoe.id, "ref_pavel")
+        (reply,) = await fake.wait_for_messages(zoe.id, after=sent["message_id"])
+        assert "invitation of Pavel" in reply["text"]
+        lead = await LeadEntry.get(chat_id=zoe.id)
+        assert (lead.lead_source, lead.partner_id, lead.lead_created_via) == (
+            "telegram",
+            owner.id,
+            "core_ingest",
+        )
+        # The same person through another partner's link stays Pavel's (first touch).
+        await fake.wait_for_messages(partner.id, 2)  # Pavel's notice
+        again = fake.send_start(zoe.id, "ref_somebody")
+        await fake.wait_for_messages(zoe.id, after=again["message_id"])
+        lead = await LeadEntry.get(chat_id=zoe.id)
+        assert lead.partner_id == owner.id
+        assert await LeadEntry.all().count() == 1
+
+
+async def test_language_follows_telegram_and_can_be_switched(
+    product: Callable[..., Any], telegram: tuple[FakeTelegram, str]
+) -> None:
+    fake, _ = telegram
+    async with product():
+        user = fake.create_user("Bob", language_code="en")
+        sent = fake.send_start(user.id)
+        (hello,) = await fake.wait_for_messages(user.id, after=sent["message_id"])
+        assert hello["text"].startswith("Hello, Bob!")
+        sent = fake.send_text(user.id, "/language")
+        (menu,) = await fake.wait_for_messages(user.id, after=sent["message_id"])
+        query_id = fake.press_button(user.id, menu["message_id"], data="lang:ru")
+        await fake.wait_for_answer(query_id)
+        sent = fake.send_text(user.id, "/help")
+        (help_,) = await fake.wait_for_messages(user.id, after=sent["message_id"])
+        assert help_["text"].startswith("Сюда приходят приглашения")
