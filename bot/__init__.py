@@ -8,13 +8,14 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 
-from bot import fallback, language, lead_card, start
+from bot import fallback, language, lead_card, start, unsubscribe
 from bot.context import UserContext
 from core.clock import Clock
 from core.hub import SignalHub
 from core.links import Links
 from core.settings import Settings
 from core.texts import Texts
+from scheduler.engine import ScenarioEngine
 
 
 def create_bot(token: str, api_base: str = "") -> Bot:
@@ -28,15 +29,29 @@ def create_bot(token: str, api_base: str = "") -> Bot:
 
 
 def create_dispatcher(
-    settings: Settings, clock: Clock, hub: SignalHub, links: Links, texts: Texts
+    settings: Settings,
+    clock: Clock,
+    hub: SignalHub,
+    links: Links,
+    texts: Texts,
+    engine: ScenarioEngine,
 ) -> Dispatcher:
     # Handlers receive these by parameter name (aiogram's workflow data).
-    dispatcher = Dispatcher(settings=settings, clock=clock, hub=hub, links=links, texts=texts)
+    dispatcher = Dispatcher(
+        settings=settings, clock=clock, hub=hub, links=links, texts=texts, engine=engine
+    )
     context = UserContext(clock, settings, texts)
     dispatcher.message.outer_middleware(context)
     dispatcher.callback_query.outer_middleware(context)
     # fallback last: it takes the rest
-    _attach(dispatcher, start.router, language.router, lead_card.router, fallback.router)
+    _attach(
+        dispatcher,
+        start.router,
+        language.router,
+        unsubscribe.router,
+        lead_card.router,
+        fallback.router,
+    )
     dispatcher.startup.register(fallback.set_commands)
     return dispatcher
 

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 COMMANDS = {
     "start": N_("Start"),
     "language": N_("Change the language"),
+    "stop": N_("No more reminders"),
     "help": N_("What this bot can do"),
 }
 
@@ -32,7 +33,8 @@ def help_text(t: Translate) -> str:
     return t(
         N_(
             "Invitations, reminders and the link to the webinar room arrive here.\n\n"
-            "/start — start\n/language — change the language\n/help — this help"
+            "/start — start\n/language — change the language\n"
+            "/stop — no more reminders\n/help — this help"
         )
     )
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.outbox import Button, OutgoingMessage, enqueue
-from core.events import CoreLeadBound, CoreLeadCreated, ScenarioStart
+from core.events import CoreLeadBound, CoreLeadCreated, ScenarioStart, TelegramChatUnreachable
 from core.hub import Delivery, SignalHub
 from handlers.deps import Deps
 from locales import N_
@@ -21,20 +21,15 @@ class FunnelConsumers:
         self.deps = deps
 
     def subscribe(self, hub: SignalHub) -> None:
-        hub.subscribe(
-            "core_lead_created", self.notify_partner_of_new_lead, name="notify_partner_of_new_lead"
-        )
-        hub.subscribe(
-            "core_lead_created",
-            self.start_welcome_for_web_form_lead,
-            name="start_welcome_for_web_form_lead",
-        )
-        hub.subscribe("scenario_start", self.run_scenario, name="run_scenario")
-        hub.subscribe(
-            "core_lead_bound",
-            self.wake_scenarios_of_bound_lead,
-            name="wake_scenarios_of_bound_lead",
-        )
+        # The subscriber's name is stored with each delivery: renaming one is a migration.
+        for event, handler in (
+            ("core_lead_created", self.notify_partner_of_new_lead),
+            ("core_lead_created", self.start_welcome_for_web_form_lead),
+            ("scenario_start", self.run_scenario),
+            ("core_lead_bound", self.wake_scenarios_of_bound_lead),
+            ("telegram_chat_unreachable", self.cancel_scenarios_of_unreachable_lead),
+        ):
+            hub.subscribe(event, handler, name=handler.__name__)
 
     async def notify_partner_of_new_lead(self, event: CoreLeadCreated, d: Delivery) -> None:
         """Tell the referring partner (or, with none, the admins) about a new lead at once."""
@@ -66,6 +61,13 @@ class FunnelConsumers:
     async def wake_scenarios_of_bound_lead(self, event: CoreLeadBound, d: Delivery) -> None:
         """Messages that waited for the lead's chat go now."""
         await self.deps.engine.wake(event.lead_id)
+
+    async def cancel_scenarios_of_unreachable_lead(
+        self, event: TelegramChatUnreachable, d: Delivery
+    ) -> None:
+        """A lead who blocked the bot gets no more scenario steps."""
+        for lead in await LeadEntry.filter(chat_id=event.chat_id).only("id"):
+            await self.deps.engine.cancel(lead.id, reason="the chat blocked the bot")
 
     # ---- the notice ---------------------------------------------------------------------
 

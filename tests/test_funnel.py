@@ -15,7 +15,7 @@ import pytest
 import main
 from core.clock import FakeClock
 from core.settings import Settings
-from models import LeadEntry, OutboxMessage, Role, ScenarioRun, User
+from models import LeadEntry, OutboxMessage, Role, ScenarioRun, TelegramChat, User
 from sandbox import FakeTelegram
 
 WELCOME = "Здравствуйте, Анна! 👋"
@@ -311,3 +311,47 @@ async def test_language_follows_telegram_and_can_be_switched(
         sent = fake.send_text(user.id, "/help")
         (help_,) = await fake.wait_for_messages(user.id, after=sent["message_id"])
         assert help_["text"].startswith("Сюда приходят приглашения")
+
+
+async def test_stop_cancels_the_scenario(
+    product: Callable[..., Any], telegram: tuple[FakeTelegram, str], clock: FakeClock
+) -> None:
+    fake, _ = telegram
+    async with product() as rt:
+        token = await register(rt)
+        anna = fake.create_user("Анна", language_code="ru")
+        fake.send_start(anna.id, token)
+        await fake.wait_for_messages(anna.id, 2)
+        sent = fake.send_text(anna.id, "/stop")
+        (reply,) = await fake.wait_for_messages(anna.id, after=sent["message_id"])
+        assert reply["text"].startswith("Готово: больше не буду")
+        clock.advance(3600)
+        await tick(rt)
+        assert len(fake.bot_messages(anna.id)) == 3  # welcome, binding answer, /stop answer
+        run = await ScenarioRun.get(scenario="welcome")
+        assert run.status == "cancelled"
+
+
+async def test_a_lead_who_blocked_the_bot_is_marked_and_let_go(
+    product: Callable[..., Any], telegram: tuple[FakeTelegram, str], clock: FakeClock
+) -> None:
+    fake, _ = telegram
+    async with product() as rt:
+        token = await register(rt)
+        anna = fake.create_user("Анна", language_code="ru")
+        fake.send_start(anna.id, token)
+        await fake.wait_for_messages(anna.id, 2)
+        fake.block_bot(anna.id)
+        clock.advance(600)
+        await tick(rt)
+        await rt.hub.drain()
+        followup = await OutboxMessage.filter(lead_id__not_isnull=True).order_by("-id").first()
+        assert followup is not None
+        assert followup.status == "unreachable"
+        chat = await TelegramChat.get(chat_id=anna.id)
+        assert chat.unreachable_at is not None
+        # writing to the bot again makes the chat reachable
+        fake.block_bot(anna.id, blocked=False)
+        sent = fake.send_text(anna.id, "/help")
+        await fake.wait_for_messages(anna.id, after=sent["message_id"])
+        assert (await TelegramChat.get(chat_id=anna.id)).unreachable_at is None
