@@ -108,7 +108,7 @@ async def start(rt: Runtime, *, api_base: str | None = None) -> None:
     rt.bot = create_bot(token, api_base if api_base is not None else settings.telegram_api_base)
     me = await rt.bot.get_me()
     rt.links.bot_username = me.username or ""
-    rt.dispatcher = create_dispatcher(settings, rt.clock, rt.hub, rt.links)
+    rt.dispatcher = create_dispatcher(settings, rt.clock, rt.hub, rt.links, rt.texts, rt.engine)
     await rt.engine.recover()
     await rt.hub.start()
     rt.scheduler = create_scheduler(rt.hub)
