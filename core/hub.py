@@ -215,17 +215,19 @@ class SignalHub:
         if not self._tasks:
             return 0
         due = cast(
-            "list[int]",
+            "list[tuple[int, int]]",
             await EventDelivery.filter(
                 status=DeliveryStatus.PENDING, next_attempt_at__lte=self._clock.now()
             )
             .order_by("id")
             .limit(1000)
-            .values_list("id", flat=True),
+            .values_list("id", "event_id"),
         )
         count = 0
-        for delivery_id in due:
-            if delivery_id not in self._queued:
+        for delivery_id, event_id in due:
+            # A fresh event's deliveries are already queued under -event_id: queuing them
+            # again made every one of them be claimed twice (one claim failing) under load.
+            if delivery_id not in self._queued and -event_id not in self._queued:
                 self._enqueue(delivery_id, None)
                 count += 1
         return count
