@@ -1,0 +1,203 @@
+"""Ingest benchmark: the real service, the real form, many concurrent clients.
+
+    .venv/bin/python bench/ingest.py [--clients 64] [--submissions 5000] [--seconds 60]
+
+Starts `main.py run` in a subprocess (sandbox mode, a fresh SQLite file in a temporary
+directory, FORM_RATE_LIMIT=0), and a bare aiohttp app (bench/bare_app.py) as the
+reference; drives both with the same clients: each one GETs `/` for its CSRF cookie and
+token, then POSTs the form with a unique phone number until the submissions (or the
+seconds) run out. Prints submissions/s, p50/p90/p99 latency, errors and server CPU.
+Then it kills the service with SIGKILL and checks, in the database file, that every
+submission answered 303 left its lead and its `core_lead_created` event: stored before
+the answer, not merely queued.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+from _setup import ROOT
+from load import Result, drive
+from verify import pending_deliveries, verify
+
+from core.settings import Settings
+
+SECRET = "bench-secret-" + "x" * 24  # a throwaway for the webhook mode
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def service_env(tmp: Path, port: int) -> dict[str, str]:
+    # Nothing of the developer's configuration leaks in (no BOT_TOKEN: sandbox mode).
+    env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
+    env |= {
+        "DATA_DIR": str(tmp / "data"),
+        "DATABASE_URL": f"sqlite://{tmp}/bench.sqlite3",
+        "WEB_HOST": "127.0.0.1",
+        "WEB_PORT": str(port),
+        "FORM_RATE_LIMIT": "0",
+        "INGEST_SECRETS": f"bench={SECRET}",
+    }
+    return env
+
+
+async def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise SystemExit(f"the server exited with {proc.returncode} before answering")
+            try:
+                async with session.get(url) as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise SystemExit(f"{url} did not answer within {timeout:.0f}s")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def profiler(pid: int, args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    """py-spy on the service (a developer's tool, not a dependency: `pip install py-spy`)."""
+    fmt = {".json": "speedscope", ".txt": "raw"}.get(Path(args.profile).suffix, "flamegraph")
+    mode = "--gil" if args.profile_gil else "--idle"
+    spy = str(Path(sys.executable).parent / "py-spy")
+    cmd = [spy, "record", "-p", str(pid), "-o", args.profile, "-r", "200", "-f", fmt]
+    return subprocess.Popen([*cmd, "--nonblocking", "--threads", mode])
+
+
+async def drain(db_file: Path, seconds: float) -> str:
+    """Watch the hub work off its backlog (a reader beside the service: WAL allows it)."""
+    start = time.perf_counter()
+    first = last = pending_deliveries(db_file)
+    while last and time.perf_counter() - start < seconds:
+        await asyncio.sleep(0.5)
+        last = pending_deliveries(db_file)
+    took = time.perf_counter() - start
+    rate = (first - last) / took if took else 0.0
+    return (
+        f"hub after the load: {first - last} of {first} pending deliveries done in "
+        f"{took:.1f}s ({rate:.0f}/s), {last} left"
+    )
+
+
+async def measure(
+    label: str,
+    cmd: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    port: int,
+    args: argparse.Namespace,
+    log: Path,
+) -> tuple[Result, subprocess.Popen[bytes]]:
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await wait_ready(url + "/", proc)
+    except BaseException:
+        proc.kill()
+        print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
+        raise
+    spy = profiler(proc.pid, args) if args.profile and "main.py" in cmd[1] else None
+    result = await drive(
+        url,
+        label=label,
+        clients=args.clients,
+        total=args.submissions,
+        seconds=args.seconds,
+        endpoint=args.endpoint,
+        secret=SECRET,
+        cpu=lambda: cpu_seconds(proc.pid),
+    )
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(30)
+    return result, proc
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=64, help="concurrent clients")
+    parser.add_argument("--submissions", type=int, default=5000, help="stop after this many")
+    parser.add_argument("--seconds", type=float, default=60, help="or after this long")
+    parser.add_argument(
+        "--endpoint",
+        choices=("form", "api"),
+        default="form",
+        help="POST / (the form, default) or POST /api/ingest (the webhook)",
+    )
+    parser.add_argument("--no-reference", action="store_true", help="skip the bare app")
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="record the service with py-spy into FILE (.svg, .json: speedscope, .txt: raw)",
+    )
+    parser.add_argument("--profile-gil", action="store_true", help="only GIL-holding samples")
+    parser.add_argument(
+        "--drain",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="after the load, watch the hub's consumers work off their backlog this long",
+    )
+    args = parser.parse_args()
+
+    print(
+        f"bench/ingest.py: {args.clients} clients, up to {args.submissions} submissions "
+        f"or {args.seconds:g}s, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+    )
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as name:
+        tmp = Path(name)
+        if not args.no_reference:
+            port = free_port()
+            cmd = [sys.executable, str(ROOT / "bench" / "bare_app.py"), str(port)]
+            ref, proc = await measure(
+                "bare aiohttp (303)", cmd, dict(os.environ), tmp, port, args, tmp / "bare.log"
+            )
+            proc.terminate()
+            proc.wait(10)
+            results.append(ref)
+        port = free_port()
+        cmd = [sys.executable, str(ROOT / "main.py"), "run"]
+        label = "funnel form POST /" if args.endpoint == "form" else "webhook /api/ingest"
+        real, proc = await measure(
+            label, cmd, service_env(tmp, port), tmp, port, args, tmp / "service.log"
+        )
+        if args.drain:
+            print(await drain(tmp / "bench.sqlite3", args.drain))
+        # No goodbye: what was answered must already be on disk.
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        results.append(real)
+        print(Result.table(results))
+        report = verify(tmp / "bench.sqlite3", real.accepted)
+        print(report.text)
+        if real.errors:
+            print("server log tail:\n" + (tmp / "service.log").read_text(errors="replace")[-2000:])
+    return 0 if report.ok and not real.errors else 1
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
