@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import html
 import re
+from functools import partial
 from typing import Final
 
 from aiogram import Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
 
-from bot.context import Translate
+from bot.context import Translate, locale_of
 from bot.fallback import help_text
 from core.clock import Clock
 from core.hub import SignalHub
 from core.links import Links
 from core.settings import Settings
+from core.texts import Texts
 from handlers.binding import (
     REF_PREFIX,
     Bind,
@@ -56,6 +58,7 @@ async def start(
     clock: Clock,
     settings: Settings,
     links: Links,
+    texts: Texts,
 ) -> None:
     payload = (command.args or "").strip()
     name = html.escape(user.first_name)
@@ -84,6 +87,10 @@ async def start(
     outcome = Bind.UNKNOWN
     if PAYLOAD.match(payload):
         outcome = (await bind_start_token(hub, clock, settings, payload, user)).outcome
+    if outcome in (Bind.BOUND, Bind.ALREADY_YOURS):
+        # Now that the lead is known, its page language counts (if Telegram gave none).
+        locale = await locale_of(user, texts)
+        t = partial(texts, locale)
     await message.answer(t(ANSWERS[outcome]).format(form_url=form_url))
 
 

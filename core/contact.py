@@ -30,6 +30,7 @@ class RawContact:
     tz: str = ""
     webinar_id: str = ""
     utm: dict[str, str] = field(default_factory=dict)
+    locale: str = ""  # the language of the page the person registered on
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Contact:
     tz: str | None
     webinar_id: str | None
     utm: dict[str, str]
+    locale: str | None = None
 
 
 class ContactError(ValueError):
@@ -110,6 +112,7 @@ def normalise(raw: RawContact, *, region: str, require_phone: bool) -> Contact:
         tz=valid_tz(raw.tz),
         webinar_id=_clean(raw.webinar_id, 64) or None,
         utm={k: _clean(v, 200) for k, v in raw.utm.items() if k in UTM_KEYS and v.strip()},
+        locale=raw.locale if raw.locale in ("ru", "en") else None,
     )
 
 

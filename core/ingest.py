@@ -36,6 +36,7 @@ _KNOWN_FIELDS = (
     "lead_source",
     "partner_id",
     "ref",
+    "locale",
 )
 
 
@@ -190,6 +191,7 @@ def _new_lead(job: _Job, partner_id: int | None) -> _Lead:
             "partner_id": partner_id,
             "utm": c.utm,
             "tz": c.tz,
+            "locale": c.locale,
             "consent_at": now,
             "user_id": user.id if user else None,
             "chat_id": user.chat_id if user else None,
@@ -213,6 +215,8 @@ def _fill_in(
             updates[kind] = value
     if contact.tz and not lead.row["tz"]:
         updates["tz"] = contact.tz
+    if contact.locale and not lead.row["locale"]:
+        updates["locale"] = contact.locale
     lead.row.update(updates)
     if not lead.new:  # a lead of this batch is inserted with its row as it ends up
         lead.changed.update(updates)

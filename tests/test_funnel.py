@@ -61,7 +61,10 @@ async def register(rt: main.Runtime, **fields: str) -> str:
         hidden = dict(re.findall(r'name="(ref|utm_\w+)" value="([^"]*)"', html))
         form = {"name": "Анна", "phone": "+7 916 123-45-67", "consent": "yes", **hidden}
         form |= {"csrf_token": token[1], "tz": "Europe/Moscow", **fields}
-        async with http.post(f"{base}/", data=form, headers={"Origin": base}) as thanks:
+        action = re.search(r'<form method="post" action="([^"]*)"', html)
+        assert action
+        url = f"{base}{action[1].replace('&amp;', '&')}"
+        async with http.post(url, data=form, headers={"Origin": base}) as thanks:
             assert thanks.status == 200, await thanks.text()
             link = re.search(r'href="([^"]*start=[^"]*)"', await thanks.text())
     assert link
@@ -355,3 +358,17 @@ async def test_a_lead_who_blocked_the_bot_is_marked_and_let_go(
         sent = fake.send_text(anna.id, "/help")
         await fake.wait_for_messages(anna.id, after=sent["message_id"])
         assert (await TelegramChat.get(chat_id=anna.id)).unreachable_at is None
+
+
+async def test_without_a_telegram_language_the_registration_page_language_is_used(
+    product: Callable[..., Any], telegram: tuple[FakeTelegram, str]
+) -> None:
+    fake, _ = telegram
+    async with product() as rt:
+        token = await register(rt, query={"lang": "en"}, name="Anna")
+        anna = fake.create_user("Anna", language_code="")
+        fake.send_start(anna.id, token)
+        replies = await fake.wait_for_messages(anna.id, 2)
+        assert replies[0]["text"].startswith("✅ Done")
+        assert replies[1]["text"].startswith("Hello, Anna! 👋")
+        assert (await LeadEntry.get(chat_id=anna.id)).locale == "en"

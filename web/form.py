@@ -30,6 +30,7 @@ async def submit(request: web.Request) -> web.StreamResponse:
     app = request.app
     consent = is_checked(form.get("consent"))
     raw = raw_contact(form, source=SOURCE, consent=consent)
+    raw.locale = request_lang(request)  # the bot writes in the language they registered in
     try:
         contact = normalise(raw, region=app[keys.SETTINGS].phone_region, require_phone=True)
     except ContactError as exc:
