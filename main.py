@@ -20,8 +20,8 @@ from aiogram import Bot, Dispatcher
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot import create_bot, create_dispatcher
 from bot.sender import OutboxSender
+from bot.setup import create_bot, create_dispatcher
 from core import db
 from core.clock import Clock, SystemClock
 from core.hub import SignalHub

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import resource
-import sys
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from core import db
+from core.settings import Settings, load_settings
 
-from core import db  # noqa: E402
-from core.settings import Settings, load_settings  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextlib.asynccontextmanager

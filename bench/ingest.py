@@ -14,6 +14,12 @@ the answer, not merely queued.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as `python bench/<name>.py` from anywhere: the project root comes first on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 import argparse
 import asyncio
 import os
@@ -26,10 +32,10 @@ import time
 from pathlib import Path
 
 import aiohttp
-from _setup import ROOT
-from load import Result, drive
-from verify import pending_deliveries, verify
 
+from bench._setup import ROOT
+from bench.load import Result, drive
+from bench.verify import pending_deliveries, verify
 from core.settings import Settings
 
 SECRET = "bench-secret-" + "x" * 24  # a throwaway for the webhook mode

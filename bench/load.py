@@ -125,10 +125,12 @@ async def _submit(
         "utm_source": "bench",
     }
     if endpoint == "api":
-        url, ok, headers = base_url + "/api/ingest", (200, 201), {"X-Ingest-Secret": secret}
+        ok: tuple[int, ...] = (200, 201)
+        url, headers = base_url + "/api/ingest", {"X-Ingest-Secret": secret}
         data["source"] = "bench"
     else:
-        url, ok, headers = base_url + "/", (303,), {"Origin": base_url}
+        ok = (303,)
+        url, headers = base_url + "/", {"Origin": base_url}
         data["csrf_token"] = token
     t0 = time.perf_counter()
     try:

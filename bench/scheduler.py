@@ -11,13 +11,18 @@ a restart that finds 10,000 steps overdue.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as `python bench/<name>.py` from anywhere: the project root comes first on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 import argparse
 import asyncio
 import os
 import time
 
-from _setup import percentile, rss_mib, temp_database
-
+from bench._setup import percentile, rss_mib, temp_database
 from core.clock import SystemClock
 from core.hub import SignalHub
 from core.texts import Texts
@@ -65,7 +70,11 @@ async def fill(pending: int, window: float, spread: float) -> dict[int, float]:
     runs = []
     for i, lead_id in enumerate(lead_ids):
         # One step in fifty falls due inside the window; the rest later.
-        offset = 3 + (i % 50 == 0) * (i / pending) * window + (i % 50 != 0) * (window + i / pending * spread)
+        offset = (
+            3
+            + (i % 50 == 0) * (i / pending) * window
+            + (i % 50 != 0) * (window + i / pending * spread)
+        )
         due = now + offset
         runs.append(
             ScenarioRun(
@@ -102,7 +111,8 @@ async def main(pending: int, window: float, overdue: int) -> None:
         rss = rss_mib()
         fired = await OutboxMessage.all().values_list("key", "created_at")
         lateness = [created - due_at[int(key.split(":")[1])] for key, created in fired]
-        print(f"memory while waiting: {rss:.0f} MiB resident ({rss - base_rss:+.0f} MiB for the steps)")
+        grown = rss - base_rss
+        print(f"memory while waiting: {rss:.0f} MiB resident ({grown:+.0f} MiB for the steps)")
         if url.startswith("sqlite://"):
             size = os.path.getsize(url.removeprefix("sqlite://")) / 2**20
             print(f"database file:        {size:.0f} MiB")
@@ -114,9 +124,12 @@ async def main(pending: int, window: float, overdue: int) -> None:
 
         # A restart that finds `overdue` steps past their time.
         now = time.time()
-        overdue_ids = await ScenarioRun.filter(status=RunStatus.WAITING).order_by("id").limit(
-            overdue
-        ).values_list("id", flat=True)
+        overdue_ids = (
+            await ScenarioRun.filter(status=RunStatus.WAITING)
+            .order_by("id")
+            .limit(overdue)
+            .values_list("id", flat=True)
+        )
         await ScenarioRun.filter(id__in=list(overdue_ids)).update(
             due_at=now - 60, waiting_since=now - 60 - FOLLOWUP
         )

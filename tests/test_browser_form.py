@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from playwright.async_api import expect
 
-from models import LeadTouch
+from models import LeadEntry, LeadTouch
 
 pytestmark = pytest.mark.browser
 
@@ -54,9 +55,12 @@ async def test_register_and_get_the_personal_deep_link(page, service_url):
     assert page.problems == []  # no script errors, nothing blocked by the CSP
 
     await button.click()  # the sandbox opens as this visitor (Telegram in production)
-    await page.wait_for_url(f"**/sandbox?start={token}")
-    await page.wait_for_timeout(1000)
+    # The bot links the chat to the registration, and the welcome scenario greets her.
+    incoming = page.locator(".row.in")
+    await expect(incoming.nth(0)).to_contain_text("Готово: этот чат привязан")
+    await expect(incoming.nth(1)).to_contain_text("Здравствуйте, Анна <b>! 👋")
     await page.screenshot(path="/tmp/sandbox-opened.png", full_page=True)
+    await LeadEntry.get(id=lead.id, chat_id__not_isnull=True)
 
 
 async def test_a_mistake_is_shown_next_to_the_field(page, service_url):

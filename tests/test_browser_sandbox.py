@@ -42,9 +42,10 @@ async def test_deep_link_opens_a_new_user_who_chats_and_presses_buttons(
 
     await page.goto(f"{service_url}/sandbox?start=sometoken")
 
-    # A new user was made, sent "/start sometoken", and the bot's answer appeared live.
+    # A new user was made, sent "/start sometoken", and the bot's answer appeared live
+    # (a token no registration issued: the bot says so and points to the form).
     bubbles = page.locator(".row")
-    await expect(bubbles.nth(1)).to_contain_text("Здравствуйте, Гость 1!")
+    await expect(bubbles.nth(1)).to_contain_text("Я не узнаю эту ссылку")
     await expect(bubbles.nth(0).locator(".text")).to_have_text("/start sometoken")
     [user] = fake.world.users.values()
     assert fake.messages(user.id)[0]["text"] == "/start sometoken"

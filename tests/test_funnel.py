@@ -50,7 +50,7 @@ def product(
     return run
 
 
-async def register(rt: main.Runtime, **fields: str) -> str:
+async def register(rt: main.Runtime, **fields: Any) -> str:
     """Fill the form as a browser does; the deep-link payload from the thank-you page."""
     base = rt.links.base_url
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:

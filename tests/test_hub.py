@@ -39,8 +39,8 @@ async def test_event_is_stored_and_every_subscriber_runs_once(hub: SignalHub) ->
         ("notify", 7, f"{event_id}:notify"),
         ("welcome", 7, f"{event_id}:welcome"),
     ]
-    statuses = await EventDelivery.filter(event_id=event_id).values_list("status", flat=True)
-    assert set(statuses) == {DeliveryStatus.DONE}
+    statuses = {row.status for row in await EventDelivery.filter(event_id=event_id)}
+    assert statuses == {DeliveryStatus.DONE}
     # A later sweep finds nothing to do: nothing runs twice.
     assert await hub.sweep() == 0
 

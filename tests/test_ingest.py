@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import pytest
 
 from core.clock import FakeClock
-from core.contact import ContactError, RawContact, normalise
+from core.contact import Contact, ContactError, RawContact, normalise
 from core.hub import Delivery, SignalHub
 from core.ingest import core_ingest_event
 from models import EventRecord, LeadEntry, LeadTouch, Role, User
 
 
-def contact(phone: str = "+7 916 123-45-67", email: str = "", **extra: str) -> object:
+def contact(phone: str = "+7 916 123-45-67", email: str = "", **extra: Any) -> Contact:
     raw = RawContact(source=extra.pop("source", "web_form"), name="Анна", phone=phone, email=email)
     for key, value in extra.items():
         setattr(raw, key, value)
@@ -133,7 +134,7 @@ async def test_lead_created_reaches_subscribers_after_commit(
 ) -> None:
     seen: list[tuple[int, bool]] = []
 
-    async def on_created(event: object, d: Delivery) -> None:
+    async def on_created(event: Any, d: Delivery) -> None:
         lead = await LeadEntry.get(id=event.lead_id)
         seen.append((lead.id, lead.phone == "+79161234567"))
 

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot import create_bot
 from bot.outbox import Button, OutgoingMessage, enqueue
 from bot.sender import OutboxSender, RealTime
+from bot.setup import create_bot
 from core.clock import FakeClock
 from core.hub import SignalHub
 from core.settings import Settings
@@ -134,8 +134,8 @@ async def test_a_blocked_user_is_marked_unreachable_once(
     assert texts(tg, boris) == ["to boris"]
     attempts = [c for c in tg.calls if c.method == "sendMessage" and c.chat_id == anna]
     assert len(attempts) == 1  # after the 403 nothing more is tried
-    statuses = await OutboxMessage.filter(chat_id=anna).values_list("status", flat=True)
-    assert set(statuses) == {OutboxStatus.UNREACHABLE}
+    statuses = {row.status for row in await OutboxMessage.filter(chat_id=anna)}
+    assert statuses == {OutboxStatus.UNREACHABLE}
     chat = await TelegramChat.get(chat_id=anna)
     assert chat.unreachable_at is not None
     events = await EventRecord.filter(name="telegram_chat_unreachable")
@@ -209,8 +209,7 @@ async def test_limits_hold_while_2000_messages_to_500_chats_drain(
     # the real jitter of each request past the limits' own granularity.)
     pace = FastTime(4)
     tg = FakeTelegram(TOKEN)
-    tg.limiter = RateLimiter(RateLimits(), clock=pace.now)
-    tg.interceptors.append(lambda call: tg.limiter.check(call.method, call.chat_id))
+    limiter = tg.enforce_limits(RateLimiter(RateLimits(), clock=pace.now))
     chats = started_users(tg, 500)
     async with hub.transaction() as tx:
         for round_ in range(4):
@@ -222,11 +221,11 @@ async def test_limits_hold_while_2000_messages_to_500_chats_drain(
         await sender.drain()
         await bot.session.close()
 
-    assert tg.limiter.violations == []
+    assert limiter.violations == []
     for chat in chats:
         assert texts(tg, chat) == ["0", "1", "2", "3"]
     assert await OutboxMessage.filter(status=OutboxStatus.SENT).count() == 2000
-    assert tg.limiter.sent == 2000  # no send was refused or repeated
+    assert limiter.sent == 2000  # no send was refused or repeated
 
 
 async def test_time_critical_messages_overtake_bulk(
