@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from enum import IntEnum, StrEnum
-
 from typing import Any
 
 from tortoise import fields
