@@ -48,8 +48,10 @@ docs: install  ## regenerate docs/ from the event catalogue and the subscription
 migrations: install  ## write a migration for model changes (commit it)
 	$(VENV)/bin/tortoise makemigrations
 
-bench: install  ## run the benchmarks in bench/ and print their figures
+bench: install  ## run the benchmarks in bench/ and print their figures (about 10 minutes)
 	$(PY) bench/ingest.py
+	$(PY) bench/scheduler.py
+	$(PY) bench/delivery.py
 
 # Browser tests drive Debian's chromium through Playwright; never a downloaded browser.
 chromium:
