@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DATA_DIR = Path("data")
 
+_TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$")
@@ -96,6 +97,14 @@ class Settings(BaseSettings):
                 raise ValueError("must be source=secret pairs, each secret 16+ characters")
             pairs[source.strip()] = secret.strip()
         return pairs
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token(cls, value: str) -> str:
+        value = value.strip()
+        if value and not _TOKEN.match(value):
+            raise ValueError("is not a bot token like 123456:ABC-DEF… (from @BotFather)")
+        return value
 
     @field_validator("telegram_api_base", "public_url")
     @classmethod

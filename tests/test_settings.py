@@ -40,6 +40,9 @@ def run_main(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProc
         ("FORM_RATE_LIMIT", "lots", "FORM_RATE_LIMIT"),
         ("PUBLIC_URL", "not a url", "PUBLIC_URL"),
         ("INGEST_SECRETS", "tilda", "INGEST_SECRETS"),
+        ("BOT_TOKEN", "not-a-token", "BOT_TOKEN"),
+        ("WELCOME_FOLLOWUP_DELAY", "soon", "WELCOME_FOLLOWUP_DELAY"),
+        ("OUTBOX_GLOBAL_RATE", "0", "OUTBOX_GLOBAL_RATE"),
     ],
 )
 def test_a_bad_value_stops_start_up_with_one_line(
@@ -74,7 +77,8 @@ def test_env_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.chdir(tmp_path)
     for name in Settings.model_fields:
         monkeypatch.delenv(name.upper(), raising=False)
-    (tmp_path / ".env").write_text("ADMIN_IDS=5, 6\nWEB_PORT=9000\nBOT_TOKEN=1:abc\n")
+    token = "123456:" + "A" * 35
+    (tmp_path / ".env").write_text(f"ADMIN_IDS=5, 6\nWEB_PORT=9000\nBOT_TOKEN={token}\n")
     settings = load_settings(data_dir=tmp_path / "data")
     assert settings.admin_ids == (5, 6)
     assert settings.web_port == 9000
