@@ -250,11 +250,8 @@ class SignalHub:
         while True:
             item_id, event = await self._queue.get()
             try:
-                if item_id < 0:  # a fresh event: run each of its deliveries
-                    query = EventDelivery.filter(event_id=-item_id).values_list("id", flat=True)
-                    rows = cast("list[int]", await query)
-                    for delivery_id in rows:
-                        await self._deliver(delivery_id, event)
+                if item_id < 0 and event is not None:
+                    await self._deliver_fresh(-item_id, event)
                 else:
                     await self._deliver(item_id, event)
             except Exception:  # the hub itself must never die; the sweep retries
@@ -265,6 +262,43 @@ class SignalHub:
                 if self._busy == 0:
                     self._idle.set()
 
+    async def _deliver_fresh(self, event_id: int, event: Event) -> None:
+        """Every subscriber of a just-published event. The event is at hand, and the
+        successes are marked done together: fewer statements than one delivery at a time."""
+        rows = await EventDelivery.filter(
+            event_id=event_id, status=DeliveryStatus.PENDING
+        ).values_list("id", "subscriber", "attempts")
+        done: list[int] = []
+        for delivery_id, subscriber, attempts in cast("list[tuple[int, str, int]]", rows):
+            claimed = await EventDelivery.filter(
+                id=delivery_id, status=DeliveryStatus.PENDING
+            ).update(status=DeliveryStatus.RUNNING, attempts=F("attempts") + 1)
+            if not claimed:
+                continue
+            row = EventDelivery(
+                id=delivery_id, event_id=event_id, subscriber=subscriber, attempts=attempts + 1
+            )
+            if await self._run(row, event):
+                done.append(delivery_id)
+        if done:
+            await EventDelivery.filter(id__in=done).update(
+                status=DeliveryStatus.DONE, done_at=self._clock.now(), last_error=None
+            )
+
+    async def _run(self, row: EventDelivery, event: Event) -> bool:
+        """Run one claimed delivery; True when it succeeded (the caller marks it done)."""
+        sub = self._by_name.get(row.subscriber)
+        if sub is None:
+            await self._finish(row, DeliveryStatus.FAILED, "no such subscriber in this version")
+            return False
+        try:
+            await sub.handler(event, Delivery(row.event_id, sub.name, row.attempts))
+        except Exception as exc:
+            log.exception("hub: %s failed on %s #%s", sub.name, event.event_name, row.event_id)
+            await self._retry_later(row, f"{type(exc).__name__}: {exc}")
+            return False
+        return True
+
     async def _deliver(self, delivery_id: int, event: Event | None) -> None:
         claimed = await EventDelivery.filter(id=delivery_id, status=DeliveryStatus.PENDING).update(
             status=DeliveryStatus.RUNNING, attempts=F("attempts") + 1
@@ -272,18 +306,9 @@ class SignalHub:
         if not claimed:
             return
         row = await EventDelivery.get(id=delivery_id).prefetch_related("event")
-        sub = self._by_name.get(row.subscriber)
-        if sub is None:
-            await self._finish(row, DeliveryStatus.FAILED, "no such subscriber in this version")
-            return
         if event is None:
             event = spec_of(row.event.name).payload.from_payload(row.event.payload)
-        try:
-            await sub.handler(event, Delivery(row.event_id, sub.name, row.attempts))
-        except Exception as exc:
-            log.exception("hub: %s failed on %s #%s", sub.name, event.event_name, row.event_id)
-            await self._retry_later(row, f"{type(exc).__name__}: {exc}")
-        else:
+        if await self._run(row, event):
             await self._finish(row, DeliveryStatus.DONE, None)
 
     async def _retry_later(self, row: EventDelivery, error: str) -> None:
