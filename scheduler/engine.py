@@ -80,23 +80,19 @@ class ScenarioEngine:
         """Start `scenario` for a lead, once: False if that run already exists."""
         if scenario not in self.scenarios:
             raise KeyError(f"no scenario {scenario!r}")
-        now = self._clock.now()
-        rows = [
-            ScenarioRun(
-                scenario=scenario,
-                lead_id=lead_id,
-                subject=subject,
-                due_at=now,
-                started_at=now,
-                updated_at=now,
-            )
-        ]
-        existed = await ScenarioRun.filter(
-            scenario=scenario, lead_id=lead_id, subject=subject
-        ).exists()
-        if existed:
+        if await ScenarioRun.filter(scenario=scenario, lead_id=lead_id, subject=subject).exists():
             return False
-        await ScenarioRun.bulk_create(rows, ignore_conflicts=True)
+        now = self._clock.now()
+        run = ScenarioRun(
+            scenario=scenario,
+            lead_id=lead_id,
+            subject=subject,
+            due_at=now,
+            started_at=now,
+            updated_at=now,
+        )
+        # The unique (scenario, lead, subject) settles a race with a concurrent start.
+        await ScenarioRun.bulk_create([run], ignore_conflicts=True)
         self.on_schedule(now)
         return True
 
