@@ -35,7 +35,10 @@ DOCUMENTS: dict[str, tuple[Renderer, str]] = {
     sc.SCENARIOS_DOC: (sc.scenarios_doc, "the scenario definitions, against the seed's list"),
     sc.SCENARIO_SERVICE_DOC: (sc.scenario_service_doc, "the engine, step kinds, conditions"),
 }
-HAND_WRITTEN = {"performance.md": "ingest benchmark figures (hand-written)"}
+HAND_WRITTEN = {
+    "decisions.md": "where we departed from the design guide, and why (hand-written)",
+    "performance.md": "benchmark figures: ingest, delivery, scheduler (hand-written)",
+}
 
 
 def render_all(src: Sources) -> dict[str, str]:
