@@ -144,6 +144,42 @@ class TelegramChatUnreachable(Event):
     lead_id: int | None = None
 
 
+# ---- Users, roles and capabilities ------------------------------------------------------
+
+
+@event(
+    "core_user_role_set",
+    summary="A user's role changed (also for a Telegram id that has not opened the bot yet: "
+    "the role waits for them).",
+    emitters=("CLI: python main.py users set-role",),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreUserRoleSet(Event):
+    user_id: int
+    telegram_id: int | None
+    role: str
+    previous_role: str | None
+    # "system" for the command line, else "user:<id>"; actor_user_id is that user.
+    actor: str
+    actor_user_id: int | None = None
+
+
+@event(
+    "core_user_capability_set",
+    summary="One capability granted to (granted=true) or withdrawn from (false) one user, "
+    "overriding their role's default.",
+    emitters=("CLI: python main.py users grant", "CLI: python main.py users revoke"),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreUserCapabilitySet(Event):
+    user_id: int
+    telegram_id: int | None
+    capability: str
+    granted: bool
+    actor: str
+    actor_user_id: int | None = None
+
+
 # ---- Webinars ---------------------------------------------------------------------------
 
 

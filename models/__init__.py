@@ -4,7 +4,7 @@ from models.delivery import OutboxMessage, OutboxStatus, Priority, TelegramChat
 from models.events import DeliveryStatus, EventDelivery, EventRecord
 from models.leads import LeadEntry, LeadTouch
 from models.scenarios import RunStatus, ScenarioRun
-from models.users import Role, User
+from models.users import Role, User, UserCapability
 
 __all__ = [
     "DeliveryStatus",
@@ -20,6 +20,7 @@ __all__ = [
     "ScenarioRun",
     "TelegramChat",
     "User",
+    "UserCapability",
 ]
 
 MODEL_MODULES = [

@@ -47,3 +47,26 @@ class User(Model):
 
     def __str__(self) -> str:
         return f"User({self.telegram_id}, {self.role})"
+
+
+class UserCapability(Model):
+    # One user's exception to their role's defaults: granted=True adds a capability the
+    # role lacks, granted=False withdraws one it has. The role itself is unchanged.
+
+    id = fields.BigIntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="capabilities", on_delete=fields.CASCADE
+    )
+    user_id: int
+    capability = fields.CharField(max_length=32)
+    granted = fields.BooleanField()
+    # Who changed it; None for the system (the command line).
+    by_user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="capability_changes", null=True, on_delete=fields.SET_NULL
+    )
+    by_user_id: int | None
+    at = fields.FloatField()
+
+    class Meta:
+        table = "user_capability"
+        unique_together = (("user", "capability"),)

@@ -1,0 +1,103 @@
+"""Roles and capabilities: the one place that says who may do what.
+
+The seed's canon: admin → speaker → leader → partner → candidate, and rights are
+capabilities, never role names. Each role adds capabilities to those of the role below
+it, so a higher role has every capability of the lower ones. One user's grants and
+withdrawals (`UserCapability`) override their role's defaults without changing the role.
+Code checks `can(user, Capability.X)` (or a loaded set), never `user.role == ...`.
+`docs/ROLES.md` is generated from this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+
+from models import Role, User, UserCapability
+
+# Lowest first: the order of `Role` itself (candidate … admin).
+ROLES: tuple[Role, ...] = tuple(Role)
+
+
+class Capability(StrEnum):
+    LEADS_VIEW_OWN = "leads_view_own"
+    LEADS_VIEW_TEAM = "leads_view_team"
+    WEBINAR_MANAGE_CHAT = "webinar_manage_chat"
+    WEBINAR_MANAGE_STATUS = "webinar_manage_status"
+    WEBINAR_CREATE = "webinar_create"
+    APPROVE_PROFILES = "approve_profiles"
+    APPROVE_USERS = "approve_users"
+    LEADS_VIEW_ALL = "leads_view_all"
+    BROADCAST = "broadcast"
+    USERS_MANAGE_ROLES = "users_manage_roles"
+
+
+SUMMARY: Mapping[Capability, str] = {
+    Capability.LEADS_VIEW_OWN: "see the leads one brought in (their cards, `/leads`)",
+    Capability.LEADS_VIEW_TEAM: "see the leads of the partners one brought in (the team)",
+    Capability.WEBINAR_MANAGE_CHAT: "moderate any webinar's internal chat",
+    Capability.WEBINAR_MANAGE_STATUS: "start and stop any webinar (`core_webinar_set_status`)",
+    Capability.WEBINAR_CREATE: "create and edit webinars",
+    Capability.APPROVE_PROFILES: "approve profile changes shown to leads (name, photo)",
+    Capability.APPROVE_USERS: "approve or reject a candidate who applied to become a partner",
+    Capability.LEADS_VIEW_ALL: "see every lead, whoever brought it in",
+    Capability.BROADCAST: "send a broadcast to a segment",
+    Capability.USERS_MANAGE_ROLES: "change roles, grant and withdraw capabilities",
+}
+
+# What each role adds to the role below it. `approve_users` is optional for a speaker in
+# the seed, so it is an admin default and a per-speaker grant.
+ADDED_BY_ROLE: Mapping[Role, frozenset[Capability]] = {
+    Role.CANDIDATE: frozenset(),
+    Role.PARTNER: frozenset({Capability.LEADS_VIEW_OWN}),
+    Role.LEADER: frozenset({Capability.LEADS_VIEW_TEAM}),
+    Role.SPEAKER: frozenset(
+        {
+            Capability.WEBINAR_MANAGE_CHAT,
+            Capability.WEBINAR_MANAGE_STATUS,
+            Capability.WEBINAR_CREATE,
+            Capability.APPROVE_PROFILES,
+        }
+    ),
+    Role.ADMIN: frozenset(Capability),  # everything, including capabilities added later
+}
+
+
+def role_defaults(role: Role) -> frozenset[Capability]:
+    """The capabilities `role` has by default: its own and every lower role's."""
+    below = ROLES[: ROLES.index(role) + 1]
+    return frozenset().union(*(ADDED_BY_ROLE[r] for r in below))
+
+
+def effective(role: Role, overrides: Iterable[tuple[Capability, bool]]) -> frozenset[Capability]:
+    """The role's defaults with one user's grants (True) added and withdrawals removed."""
+    caps = set(role_defaults(role))
+    for capability, granted in overrides:
+        if granted:
+            caps.add(capability)
+        else:
+            caps.discard(capability)
+    return frozenset(caps)
+
+
+def parse_capability(name: str) -> Capability | None:
+    try:
+        return Capability(name.strip().lower())
+    except ValueError:
+        return None
+
+
+async def overrides_of(user: User) -> list[tuple[Capability, bool]]:
+    """The user's grants and withdrawals; names no longer in `Capability` are ignored."""
+    rows = await UserCapability.filter(user_id=user.id).values_list("capability", "granted")
+    return [(Capability(c), bool(g)) for c, g in rows if c in Capability._value2member_map_]
+
+
+async def capabilities_of(user: User) -> frozenset[Capability]:
+    """Everything `user` may do now (one query); load once when checking several."""
+    return effective(Role(user.role), await overrides_of(user))
+
+
+async def can(user: User, capability: Capability) -> bool:
+    """Whether `user` has `capability` (their role's default, or a grant, minus withdrawals)."""
+    return capability in await capabilities_of(user)
