@@ -212,6 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Each second's sweep and each handled update are not news; their problems still are.
+    for chatty in ("apscheduler", "aiogram.event", "tortoise"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
