@@ -38,7 +38,10 @@ from scheduler.scenario import (
 log = logging.getLogger(__name__)
 
 Translate = Callable[[str, str], str]  # (locale, msgid) -> text
-MAX_STEPS_PER_ADVANCE = 100  # a Branch loop without a wait must not spin forever
+MAX_STEPS_PER_ADVANCE = 100
+GROUP = (
+    50  # due runs advanced in one transaction  # a Branch loop without a wait must not spin forever
+)
 
 
 @dataclass
@@ -149,10 +152,42 @@ class ScenarioEngine:
                 .limit(limit)
                 .values_list("id", flat=True),
             )
-            for run_id in due:
-                total += await self.advance(run_id)
+            for start in range(0, len(due), GROUP):
+                total += await self._advance_group(due[start : start + GROUP])
             if len(due) < limit:
                 return total
+
+    async def _advance_group(self, run_ids: list[int]) -> int:
+        """Advance several due runs in one transaction (one commit, fewer statements);
+        if any of them fails, the group is rolled back and each goes alone, so only the
+        failing run is affected."""
+        if len(run_ids) == 1:
+            return await self.advance(run_ids[0])
+        now = self._clock.now()
+        try:
+            async with self._hub.transaction() as tx:
+                db = tx.connection
+                due = ScenarioRun.filter(id__in=run_ids, status=RunStatus.WAITING, due_at__lte=now)
+                runs = await due.using_db(db)
+                claimed = await due.using_db(db).update(status=RunStatus.RUNNING)
+                if claimed != len(runs):  # another process took some: sort it out one by one
+                    raise _GoAlone
+                lead_ids = {run.lead_id for run in runs}
+                leads = {
+                    lead.id: lead for lead in await LeadEntry.filter(id__in=lead_ids).using_db(db)
+                }
+                for run in runs:
+                    ctx = RunContext(run, leads[run.lead_id], self._clock, self._settings, tx)
+                    await self._run_steps(ctx)
+                    await self._save(run, db)
+        except Exception as exc:
+            if not isinstance(exc, _GoAlone):
+                log.info("scenario group of %d rolled back (%s); one at a time", len(run_ids), exc)
+            return sum([await self.advance(run_id) for run_id in run_ids])
+        for run in runs:
+            if run.status == RunStatus.WAITING and run.due_at is not None:
+                self.on_schedule(run.due_at)
+        return len(runs)
 
     async def advance(self, run_id: int) -> int:
         """Claim a due run and execute its steps up to the next wait, in one transaction.
@@ -347,6 +382,10 @@ class ScenarioEngine:
         )
         if due is not None:
             self.on_schedule(due)
+
+
+class _GoAlone(Exception):
+    """Leave the group transaction and advance its runs one by one."""
 
 
 class _Missing(dict[str, str]):

@@ -11,7 +11,7 @@ from core.hub import SignalHub
 from core.settings import Settings
 from handlers.scenarios import CONDITIONS, WELCOME
 from models import LeadEntry, OutboxMessage, RunStatus, ScenarioRun
-from scheduler.engine import ScenarioEngine
+from scheduler.engine import RunContext, ScenarioEngine
 from scheduler.scenario import (
     Branch,
     ButtonSpec,
@@ -292,3 +292,39 @@ def test_the_shipped_scenarios_are_valid(settings: Settings) -> None:
 
     texts = Texts(load_translations(), "ru")
     validate(SCENARIOS, conditions=CONDITIONS, settings=settings, messages=texts.has)
+
+
+async def test_one_failing_run_does_not_hold_back_the_others(
+    hub: SignalHub, clock: FakeClock, settings: Settings
+) -> None:
+    async def explodes(ctx: RunContext) -> bool:
+        if ctx.lead.name == "boom":
+            raise RuntimeError("condition broke")
+        return True
+
+    flow = Scenario(name="flow", steps=(WaitUntil("explodes"), Send("hi")))
+    engine = ScenarioEngine(
+        {"flow": flow},
+        conditions={"explodes": explodes},
+        hub=hub,
+        clock=clock,
+        settings=settings,
+        translate=translate,
+    )
+    leads = [
+        await new_lead(clock, chat_id=2000 + i, name="boom" if i == 1 else f"L{i}")
+        for i in range(3)
+    ]
+    for lead_id in leads:
+        await engine.start_run("flow", lead_id)
+    await engine.tick()  # all three are due together: one group, rolled back, then alone
+
+    assert await sent_texts(2000) == ["[ru] hi"]
+    assert await sent_texts(2001) == []
+    assert await sent_texts(2002) == ["[ru] hi"]
+    broken = await ScenarioRun.get(lead_id=leads[1])
+    assert broken.status == RunStatus.WAITING
+    assert broken.attempts == 1
+    assert "condition broke" in (broken.last_error or "")
+    assert broken.due_at is not None
+    assert broken.due_at > clock.now()
