@@ -11,20 +11,27 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery
 
 from bot.context import Translate
+from core.roles import Capability, capabilities_of
 from core.settings import Settings
 from locales import N_
-from models import LeadEntry, LeadTouch, Role, ScenarioRun, User
+from models import LeadEntry, LeadTouch, ScenarioRun, User
 
 router: Final[Router] = Router(name=__name__)
 
 
 async def visible_lead(user: User, lead_id: int) -> LeadEntry | None:
-    """The lead if `user` may see it: their own lead, or any lead for an admin."""
+    """The lead if `user` may see it: `leads_view_all` sees any, `leads_view_own` their own."""
     lead = await LeadEntry.get_or_none(id=lead_id)
     if lead is None:
         return None
-    if user.role == Role.ADMIN or (lead.partner_id is not None and lead.partner_id == user.id):
+    caps = await capabilities_of(user)
+    if Capability.LEADS_VIEW_ALL in caps:
         return lead
+    own = lead.partner_id is not None and lead.partner_id == user.id
+    if own and Capability.LEADS_VIEW_OWN in caps:
+        return lead
+    # TODO(issue 4, partner CRM): `leads_view_team` — the leads of the partners this user
+    # brought in — once approval records who brought whom.
     return None
 
 
