@@ -14,6 +14,7 @@ from typing import Any
 from core.clock import SystemClock
 from core.docs import render_events as ev
 from core.docs import render_flows as fl
+from core.docs import render_roles as ro
 from core.docs import render_scenarios as sc
 from core.docs.markdown import header, join, table
 from core.docs.sources import ROOT, Sources, collect
@@ -34,6 +35,7 @@ DOCUMENTS: dict[str, tuple[Renderer, str]] = {
     ev.CONSUMERS_DOC: (ev.consumers_doc, "who consumes what, and what nobody consumes yet"),
     sc.SCENARIOS_DOC: (sc.scenarios_doc, "the scenario definitions, against the seed's list"),
     sc.SCENARIO_SERVICE_DOC: (sc.scenario_service_doc, "the engine, step kinds, conditions"),
+    ro.ROLES_DOC: (ro.roles_doc, "roles, capabilities and which role has which by default"),
 }
 HAND_WRITTEN = {
     "decisions.md": "where we departed from the design guide, and why (hand-written)",
