@@ -3,6 +3,7 @@
 python main.py            start the service (bot, web server, scheduler)
 python main.py migrate    apply database migrations
 python main.py docs       regenerate docs/ from the code
+python main.py users ...  list people, set roles, grant/withdraw capabilities (see --help)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.sender import OutboxSender
 from bot.setup import create_bot, create_dispatcher
+from cli import users as users_cli
 from core import db
 from core.clock import Clock, SystemClock
 from core.hub import SignalHub
@@ -65,9 +67,8 @@ class Runtime:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
-def build(settings: Settings, clock: Clock) -> Runtime:
-    """Wire everything; raises `ScenarioError` when a scenario definition cannot run."""
-    hub = SignalHub(clock)
+def wire(settings: Settings, clock: Clock, hub: SignalHub) -> tuple[Links, Texts, ScenarioEngine]:
+    """Subscribe the consumers to `hub`; raises `ScenarioError` when a scenario cannot run."""
     links = Links(base_url=settings.base_url, sandbox=settings.sandbox)
     texts = Texts(load_translations(), settings.default_locale)
     validate(SCENARIOS, conditions=CONDITIONS, settings=settings, messages=texts.has)
@@ -80,6 +81,13 @@ def build(settings: Settings, clock: Clock) -> Runtime:
         translate=texts,
     )
     subscribe_all(hub, Deps(settings, clock, links, hub, engine, texts))
+    return links, texts, engine
+
+
+def build(settings: Settings, clock: Clock) -> Runtime:
+    """Wire everything; raises `ScenarioError` when a scenario definition cannot run."""
+    hub = SignalHub(clock)
+    links, texts, engine = wire(settings, clock, hub)
     app = create_app(settings, clock, hub, links)
     if settings.sandbox:
         from sandbox import FakeTelegram, setup_sandbox
@@ -196,6 +204,27 @@ def _cmd_docs(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if args.check and paths else 0  # `--check` fails a CI step when docs lag
 
 
+def _cmd_users(settings: Settings, args: argparse.Namespace) -> int:
+    if args.users_command is None:
+        args.users_parser.print_help()
+        return 2
+    return asyncio.run(_users(settings, args))
+
+
+async def _users(settings: Settings, args: argparse.Namespace) -> int:
+    # Safe while the service runs (SQLite in WAL mode). The hub only stores: its
+    # subscriptions give each event its delivery rows, and the service delivers them.
+    await db.migrate(settings.database_url)
+    await db.open_database(settings.database_url)
+    try:
+        clock = SystemClock()
+        hub = SignalHub(clock, dispatch=False)
+        wire(settings, clock, hub)
+        return int(await args.users_command(args, settings, hub, clock))
+    finally:
+        await db.close_database()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="main.py", description="Telegram-first webinar funnel")
     parser.set_defaults(func=_cmd_run)
@@ -205,6 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
     docs = sub.add_parser("docs", help="regenerate docs/ from the code")
     docs.add_argument("--check", action="store_true", help="only list documents out of date")
     docs.set_defaults(func=_cmd_docs)
+    users_cli.add_parser(sub)
+    sub.choices["users"].set_defaults(func=_cmd_users)
     return parser
 
 
