@@ -22,6 +22,7 @@ from aiogram import Bot, Dispatcher
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.replies import Replies
 from bot.sender import OutboxSender
 from bot.setup import create_bot, create_dispatcher
 from cli import users as users_cli
@@ -117,7 +118,11 @@ async def start(rt: Runtime, *, api_base: str | None = None) -> None:
     rt.bot = create_bot(token, api_base if api_base is not None else settings.telegram_api_base)
     me = await rt.bot.get_me()
     rt.links.bot_username = me.username or ""
-    rt.dispatcher = create_dispatcher(settings, rt.clock, rt.hub, rt.links, rt.texts, rt.engine)
+    rt.sender = OutboxSender(rt.bot, rt.hub, rt.clock, settings)
+    replies = Replies(rt.hub, rt.clock, rt.sender.notify)
+    rt.dispatcher = create_dispatcher(
+        settings, rt.clock, rt.hub, rt.links, rt.texts, rt.engine, replies
+    )
     await rt.engine.recover()
     await rt.hub.start()
     rt.scheduler = create_scheduler(rt.hub)
@@ -125,7 +130,6 @@ async def start(rt: Runtime, *, api_base: str | None = None) -> None:
     rt.waker = Waker(rt.engine.tick, rt.engine.next_due, rt.clock)
     rt.engine.on_schedule = rt.waker.schedule
     rt.waker_task = asyncio.create_task(rt.waker.run())  # overdue steps run at once
-    rt.sender = OutboxSender(rt.bot, rt.hub, rt.clock, settings)
     rt.sender_task = asyncio.create_task(rt.sender.run())
     rt.tasks.append(
         asyncio.create_task(

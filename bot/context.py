@@ -13,6 +13,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject
 from aiogram.types import User as TelegramUser
 
+from bot.replies import Replies
 from core.clock import Clock
 from core.settings import Settings
 from core.texts import Texts
@@ -23,10 +24,11 @@ Translate = Callable[[str], str]
 
 
 class UserContext(BaseMiddleware):
-    def __init__(self, clock: Clock, settings: Settings, texts: Texts) -> None:
+    def __init__(self, clock: Clock, settings: Settings, texts: Texts, replies: Replies) -> None:
         self._clock = clock
         self._settings = settings
         self._texts = texts
+        self._replies = replies
 
     async def __call__(
         self,
@@ -56,6 +58,8 @@ class UserContext(BaseMiddleware):
         data["user"] = user
         data["locale"] = locale = await locale_of(user, self._texts)
         data["t"] = lambda msgid: self._texts(locale, msgid)
+        update = data.get("event_update")
+        data["reply"] = self._replies.to(chat_id, update.update_id if update else 0)
         return await handler(event, data)
 
 

@@ -14,6 +14,7 @@ from aiogram.filters import Command
 from aiogram.types import BotCommand, CallbackQuery, Message
 
 from bot.context import Translate
+from bot.replies import Reply
 from core.settings import Settings
 from core.texts import SUPPORTED, Texts
 from locales import N_
@@ -40,14 +41,14 @@ def help_text(t: Translate) -> str:
 
 
 @router.message(Command("help"))
-async def show_help(message: Message, t: Translate) -> None:
-    await message.answer(help_text(t))
+async def show_help(message: Message, t: Translate, reply: Reply) -> None:
+    await reply(help_text(t))
 
 
 @router.message()
-async def not_understood(message: Message, t: Translate) -> None:
+async def not_understood(message: Message, t: Translate, reply: Reply) -> None:
     understood = t(N_("I don't understand messages yet, only commands."))
-    await message.answer(f"{understood}\n\n{help_text(t)}")
+    await reply(f"{understood}\n\n{help_text(t)}")
 
 
 @router.callback_query()

@@ -6,8 +6,10 @@ from typing import Final
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 
+from bot.outbox import Button
+from bot.replies import Reply
 from core.texts import SUPPORTED, Texts
 from locales import N_
 from models import User
@@ -17,17 +19,12 @@ NAMES = {"ru": "Русский", "en": "English"}
 
 
 @router.message(Command("language"))
-async def choose(message: Message, locale: str, texts: Texts) -> None:
-    buttons = [
-        InlineKeyboardButton(
-            text=("✓ " if code == locale else "") + NAMES[code], callback_data=f"lang:{code}"
-        )
+async def choose(message: Message, locale: str, texts: Texts, reply: Reply) -> None:
+    buttons = tuple(
+        Button(("✓ " if code == locale else "") + NAMES[code], callback=f"lang:{code}")
         for code in SUPPORTED
-    ]
-    await message.answer(
-        texts(locale, N_("Choose the language:")),
-        reply_markup=InlineKeyboardMarkup(inline_keyboard=[buttons]),
     )
+    await reply(texts(locale, N_("Choose the language:")), buttons=(buttons,))
 
 
 @router.callback_query(F.data.startswith("lang:"))

@@ -11,6 +11,7 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery
 
 from bot.context import Translate
+from bot.replies import Reply
 from core.roles import Capability, capabilities_of
 from core.settings import Settings
 from locales import N_
@@ -36,14 +37,15 @@ async def visible_lead(user: User, lead_id: int) -> LeadEntry | None:
 
 
 @router.callback_query(F.data.regexp(r"^lead:\d{1,18}$"))
-async def open_card(query: CallbackQuery, user: User, t: Translate, settings: Settings) -> None:
+async def open_card(
+    query: CallbackQuery, user: User, t: Translate, settings: Settings, reply: Reply
+) -> None:
     lead = await visible_lead(user, int((query.data or "").split(":")[1]))
     if lead is None:
         await query.answer(t(N_("This lead is not in your list.")), show_alert=True)
         return
     await query.answer()
-    if query.message is not None:
-        await query.message.answer(await card_text(lead, t, settings))
+    await reply(await card_text(lead, t, settings))
 
 
 async def card_text(lead: LeadEntry, t: Translate, settings: Settings) -> str:

@@ -10,6 +10,7 @@ from aiogram.enums import ParseMode
 
 from bot import fallback, language, lead_card, start, unsubscribe
 from bot.context import UserContext
+from bot.replies import Replies
 from core.clock import Clock
 from core.hub import SignalHub
 from core.links import Links
@@ -35,12 +36,13 @@ def create_dispatcher(
     links: Links,
     texts: Texts,
     engine: ScenarioEngine,
+    replies: Replies,
 ) -> Dispatcher:
     # Handlers receive these by parameter name (aiogram's workflow data).
     dispatcher = Dispatcher(
         settings=settings, clock=clock, hub=hub, links=links, texts=texts, engine=engine
     )
-    context = UserContext(clock, settings, texts)
+    context = UserContext(clock, settings, texts, replies)
     dispatcher.message.outer_middleware(context)
     dispatcher.callback_query.outer_middleware(context)
     # fallback last: it takes the rest

@@ -13,6 +13,7 @@ from aiogram.types import Message
 
 from bot.context import Translate, locale_of
 from bot.fallback import help_text
+from bot.replies import Reply
 from core.clock import Clock
 from core.hub import SignalHub
 from core.links import Links
@@ -59,13 +60,14 @@ async def start(
     settings: Settings,
     links: Links,
     texts: Texts,
+    reply: Reply,
 ) -> None:
     payload = (command.args or "").strip()
     name = html.escape(user.first_name)
     form_url = html.escape(f"{links.base_url}/")
     if not payload:
         hello = t(N_("Hello, {name}! I am the webinar bot.")).format(name=name)
-        await message.answer(f"{hello}\n\n{help_text(t)}")
+        await reply(f"{hello}\n\n{help_text(t)}")
         return
     if payload.startswith(REF_PREFIX) and len(payload) > len(REF_PREFIX) and PAYLOAD.match(payload):
         result = await ingest_telegram_referral(
@@ -80,7 +82,7 @@ async def start(
                 )
             )
         ref_url = html.escape(f"{links.base_url}/?ref={payload.removeprefix(REF_PREFIX)}")
-        await message.answer(
+        await reply(
             text.format(name=name, partner=html.escape(result.partner_name or ""), form_url=ref_url)
         )
         return
@@ -91,7 +93,7 @@ async def start(
         # Now that the lead is known, its page language counts (if Telegram gave none).
         locale = await locale_of(user, texts)
         t = partial(texts, locale)
-    await message.answer(t(ANSWERS[outcome]).format(form_url=form_url))
+    await reply(t(ANSWERS[outcome]).format(form_url=form_url))
 
 
 def _person(user: User) -> TelegramPerson:

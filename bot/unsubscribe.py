@@ -9,6 +9,7 @@ from aiogram.filters import Command
 from aiogram.types import Message
 
 from bot.context import Translate
+from bot.replies import Reply
 from locales import N_
 from models import LeadEntry, User
 from scheduler.engine import ScenarioEngine
@@ -17,7 +18,9 @@ router: Final[Router] = Router(name=__name__)
 
 
 @router.message(Command("stop"))
-async def stop(message: Message, user: User, t: Translate, engine: ScenarioEngine) -> None:
+async def stop(
+    message: Message, user: User, t: Translate, engine: ScenarioEngine, reply: Reply
+) -> None:
     for lead in await LeadEntry.filter(user_id=user.id).only("id"):
         await engine.cancel(lead.id, reason="the lead sent /stop")
-    await message.answer(t(N_("Done: no more reminders from me. You can write to me any time.")))
+    await reply(t(N_("Done: no more reminders from me. You can write to me any time.")))

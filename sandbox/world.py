@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -100,7 +101,9 @@ class World:
         self.files: dict[str, StoredFile] = {}
         self.callbacks: dict[str, Json] = {}  # pending callback queries by id
         self.answers: dict[str, Json] = {}  # answerCallbackQuery calls by query id
-        self._update_ids = itertools.count(1)
+        # Like Telegram's, update ids never repeat, not even after a restart of the sandbox:
+        # the bot keys its replies by them.
+        self._update_ids = itertools.count(int(time.time() * 1000))
         self._user_ids = itertools.count(FIRST_USER_ID)
         self._query_ids = itertools.count(4_000_000_000_000_000_001)
         self.file_numbers = itertools.count(1)

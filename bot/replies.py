@@ -1,0 +1,46 @@
+"""Answers to a user go through the outbox too: within Telegram's limits even while a
+broadcast runs, durable, and once — keyed by the update they answer, so an update that
+Telegram hands out again after a crash is not answered twice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.outbox import Button, OutgoingMessage, enqueue
+from core.clock import Clock
+from core.hub import SignalHub
+from models import Priority
+
+
+class Replies:
+    """Shared by every update: where answers are queued, and who to wake."""
+
+    def __init__(self, hub: SignalHub, clock: Clock, notify: Callable[[], None]) -> None:
+        self._hub = hub
+        self._clock = clock
+        self._notify = notify
+
+    def to(self, chat_id: int, update_id: int) -> Reply:
+        return Reply(self, chat_id, update_id)
+
+    async def send(self, key: str, message: OutgoingMessage) -> None:
+        async with self._hub.transaction() as tx:
+            await enqueue(
+                tx.connection, self._clock, key=key, message=message, priority=Priority.CRITICAL
+            )
+        self._notify()
+
+
+class Reply:
+    """`await reply(text, buttons=...)` answers the current update's chat."""
+
+    def __init__(self, replies: Replies, chat_id: int, update_id: int) -> None:
+        self._replies = replies
+        self.chat_id = chat_id
+        self._update_id = update_id
+        self._count = 0
+
+    async def __call__(self, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
+        key = f"reply:{self._update_id}:{self._count}"
+        self._count += 1
+        await self._replies.send(key, OutgoingMessage(self.chat_id, text, buttons=buttons))
