@@ -3,6 +3,7 @@
 from models.delivery import OutboxMessage, OutboxStatus, Priority, TelegramChat
 from models.events import DeliveryStatus, EventDelivery, EventRecord
 from models.leads import LeadEntry, LeadTouch
+from models.referrals import RefVisit
 from models.scenarios import RunStatus, ScenarioRun
 from models.users import Role, User, UserCapability
 
@@ -15,6 +16,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "Priority",
+    "RefVisit",
     "Role",
     "RunStatus",
     "ScenarioRun",
@@ -29,4 +31,5 @@ MODEL_MODULES = [
     "models.events",
     "models.delivery",
     "models.scenarios",
+    "models.referrals",
 ]

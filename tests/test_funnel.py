@@ -15,7 +15,7 @@ import pytest
 import main
 from core.clock import FakeClock
 from core.settings import Settings
-from models import LeadEntry, OutboxMessage, Role, ScenarioRun, TelegramChat, User
+from models import LeadEntry, OutboxMessage, RefVisit, Role, ScenarioRun, TelegramChat, User
 from sandbox import FakeTelegram
 
 WELCOME = "Здравствуйте, Анна! 👋"
@@ -380,3 +380,56 @@ async def test_without_a_telegram_language_the_registration_page_language_is_use
         assert replies[0]["text"].startswith("✅ Done")
         assert replies[1]["text"].startswith("Hello, Anna! 👋")
         assert (await LeadEntry.get(chat_id=anna.id)).locale == "en"
+
+
+async def test_a_partners_links_count_visits_and_leads(
+    product: Callable[..., Any], telegram: tuple[FakeTelegram, str], clock: FakeClock
+) -> None:
+    fake, _ = telegram
+    pavel = fake.create_user("Pavel", language_code="en")
+    await User.create(
+        telegram_id=pavel.id, role=Role.PARTNER, created_at=clock.now(), updated_at=clock.now()
+    )
+    async with product() as rt:
+        sent = fake.send_text(pavel.id, "/ref")
+        (links,) = await fake.wait_for_messages(pavel.id, after=sent["message_id"])
+        code = (await User.get(telegram_id=pavel.id)).ref_code
+        assert code
+        assert f"{rt.links.base_url}/r/{code}" in links["text"]
+        assert f"/?ref={code}" in links["text"]
+        assert f"start=ref_{code}" in links["text"]
+        assert "Visits: 0 · leads: 0 · in Telegram: 0" in links["text"]
+
+        # Someone clicks the short link (from VK), lands on the form with ref and UTM.
+        async with aiohttp.ClientSession() as http:
+            async with http.get(
+                f"{rt.links.base_url}/r/{code}",
+                params={"utm_source": "vk", "evil": "x"},
+                headers={"Referer": "https://vk.com/wall1"},
+                allow_redirects=False,
+            ) as click:
+                assert click.status == 302
+                assert click.headers["Location"] == f"/?ref={code}&utm_source=vk"
+            async with http.get(f"{rt.links.base_url}/r/<script>", allow_redirects=False) as bad:
+                assert bad.headers["Location"] == "/"
+        visit = await RefVisit.get(code=code)
+        assert (visit.utm, visit.referrer) == ({"utm_source": "vk"}, "https://vk.com/wall1")
+        assert await RefVisit.all().count() == 1
+
+        await register(rt, query={"ref": code, "utm_source": "vk"})
+        sent = fake.send_text(pavel.id, "/ref")
+        # the notice of the new lead and the answer to /ref, in either order
+        after = await fake.wait_for_messages(pavel.id, 2, after=sent["message_id"])
+        assert any("Visits: 1 · leads: 1 · in Telegram: 0" in m["text"] for m in after)
+
+
+async def test_referral_links_are_for_partners(
+    product: Callable[..., Any], telegram: tuple[FakeTelegram, str]
+) -> None:
+    fake, _ = telegram
+    async with product():
+        zoe = fake.create_user("Zoe", language_code="en")
+        sent = fake.send_text(zoe.id, "/ref")
+        (reply,) = await fake.wait_for_messages(zoe.id, after=sent["message_id"])
+        assert reply["text"] == "Referral links are for partners."
+        assert (await User.get(telegram_id=zoe.id)).ref_code is None

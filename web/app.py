@@ -17,6 +17,7 @@ from web.form import form_page, submit, thanks
 from web.i18n import setup_templates
 from web.ingest_api import ingest
 from web.ratelimit import RateLimiter
+from web.referral import referral_link
 from web.security import common_headers, form_guard
 
 MAX_BODY = 64 * 1024  # a registration form is a few hundred bytes
@@ -43,5 +44,6 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/", form_page, name="form")
     app.router.add_post("/", submit, name="form_submit")
     app.router.add_get("/thanks", thanks, name="thanks")
+    app.router.add_get("/r/{code}", referral_link, name="referral_link")
     app.router.add_post("/api/ingest", ingest, name="api_ingest")
     app.router.add_static("/static/", STATIC_DIR, name="static", append_version=True)

@@ -1,0 +1,48 @@
+"""/ref: a partner's own links and how many people came through them."""
+
+from __future__ import annotations
+
+import html
+from typing import Final
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
+
+from bot.context import Translate
+from bot.replies import Reply
+from core.links import Links
+from core.referrals import ensure_ref_code, funnel_of
+from core.roles import Capability, can
+from handlers.binding import REF_PREFIX
+from locales import N_
+from models import User
+
+router: Final[Router] = Router(name=__name__)
+
+
+@router.message(Command("ref"))
+async def show_links(
+    message: Message, user: User, t: Translate, links: Links, reply: Reply
+) -> None:
+    if not await can(user, Capability.LEADS_VIEW_OWN):
+        await reply(t(N_("Referral links are for partners.")))
+        return
+    code = await ensure_ref_code(user)
+    funnel = await funnel_of(user)
+
+    def row(label: str, value: str) -> str:
+        return f"{html.escape(t(label))}: {html.escape(value)}"
+
+    counts = t(N_("Visits: {visits} · leads: {leads} · in Telegram: {in_telegram}"))
+    lines = [
+        f"<b>{html.escape(t(N_('Your referral links')))}</b>",
+        row(N_("Web (counts visits)"), f"{links.base_url}/r/{code}"),
+        row(N_("Registration form"), f"{links.base_url}/?ref={code}"),
+        row("Telegram", links.start_link(REF_PREFIX + code)),
+        "",
+        html.escape(
+            counts.format(visits=funnel.visits, leads=funnel.leads, in_telegram=funnel.in_telegram)
+        ),
+    ]
+    await reply("\n".join(lines))
