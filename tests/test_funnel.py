@@ -71,6 +71,15 @@ async def register(rt: main.Runtime, **fields: Any) -> str:
     return parse_qs(urlsplit(link[1].replace("&amp;", "&")).query)["start"][0]
 
 
+async def welcomed(rt: main.Runtime, fake: FakeTelegram) -> Any:
+    """Anna registers and opens the bot: the binding answer and the welcome arrive."""
+    token = await register(rt)
+    anna = fake.create_user("Анна", language_code="ru")
+    fake.send_start(anna.id, token)
+    await fake.wait_for_messages(anna.id, 2)
+    return anna
+
+
 async def tick(rt: main.Runtime) -> None:
     """Let the product act on the (fake) time now: due steps run, the outbox drains."""
     await rt.hub.drain()
@@ -329,10 +338,7 @@ async def test_stop_cancels_the_scenario(
 ) -> None:
     fake, _ = telegram
     async with product() as rt:
-        token = await register(rt)
-        anna = fake.create_user("Анна", language_code="ru")
-        fake.send_start(anna.id, token)
-        await fake.wait_for_messages(anna.id, 2)
+        anna = await welcomed(rt, fake)
         sent = fake.send_text(anna.id, "/stop")
         (reply,) = await fake.wait_for_messages(anna.id, after=sent["message_id"])
         assert reply["text"].startswith("Готово: больше не буду")
@@ -348,10 +354,7 @@ async def test_a_lead_who_blocked_the_bot_is_marked_and_let_go(
 ) -> None:
     fake, _ = telegram
     async with product() as rt:
-        token = await register(rt)
-        anna = fake.create_user("Анна", language_code="ru")
-        fake.send_start(anna.id, token)
-        await fake.wait_for_messages(anna.id, 2)
+        anna = await welcomed(rt, fake)
         fake.block_bot(anna.id)
         clock.advance(600)
         await tick(rt)
