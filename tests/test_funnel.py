@@ -3,6 +3,7 @@ and the fake Bot API standing in for Telegram (over HTTP, as in production)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -82,10 +83,17 @@ async def welcomed(rt: main.Runtime, fake: FakeTelegram) -> Any:
 
 async def tick(rt: main.Runtime) -> None:
     """Let the product act on the (fake) time now: due steps run, the outbox drains."""
-    await rt.hub.drain()
-    await rt.engine.tick()
     assert rt.sender is not None
-    await rt.sender.drain()
+    for stage, work in (
+        ("hub.drain", rt.hub.drain),
+        ("engine.tick", rt.engine.tick),
+        ("sender.drain", rt.sender.drain),
+    ):
+        try:
+            async with asyncio.timeout(30):
+                await work()
+        except TimeoutError:
+            pytest.fail(f"{stage} did not finish in 30 s")
 
 
 def notice_in(messages: list[dict[str, Any]]) -> dict[str, Any]:
