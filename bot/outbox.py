@@ -8,8 +8,9 @@ Telegram's limits. The idempotency `key` makes enqueueing safe to repeat.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -31,15 +32,38 @@ class Button:
         return {"text": self.text, "callback_data": self.callback or "noop"}
 
 
+Buttons = tuple[tuple[Button, ...], ...]
+
+# In a stored payload, a file to upload: {"field": "document", "filename": ..., "b64": ...}.
+FILE_KEY = "_upload"
+
+
+class Outgoing(Protocol):
+    """Anything the outbox can store: a Bot API method, its chat and its parameters."""
+
+    @property
+    def chat_id(self) -> int: ...
+
+    @property
+    def method(self) -> str: ...
+
+    def payload(self) -> dict[str, Any]: ...
+
+
+def _markup(buttons: Buttons) -> dict[str, Any]:
+    return {"inline_keyboard": [[b.as_dict() for b in row] for row in buttons]}
+
+
 @dataclass(frozen=True)
 class OutgoingMessage:
     """A Telegram HTML message: every user-provided value in `text` is already escaped."""
 
     chat_id: int
     text: str
-    buttons: tuple[tuple[Button, ...], ...] = ()
+    buttons: Buttons = ()
     disable_preview: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+    method: str = "sendMessage"
 
     def payload(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -49,9 +73,62 @@ class OutgoingMessage:
             **self.extra,
         }
         if self.buttons:
-            data["reply_markup"] = {
-                "inline_keyboard": [[b.as_dict() for b in row] for row in self.buttons]
-            }
+            data["reply_markup"] = _markup(self.buttons)
+        return data
+
+
+@dataclass(frozen=True)
+class OutgoingEdit:
+    """New text (and buttons) for a message the bot sent before (`editMessageText`)."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    buttons: Buttons = ()
+    method: str = "editMessageText"
+
+    def payload(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "message_id": self.message_id,
+            "text": self.text,
+            "parse_mode": "HTML",
+            "link_preview_options": {"is_disabled": True},
+        }
+        if self.buttons:
+            data["reply_markup"] = _markup(self.buttons)
+        return data
+
+
+@dataclass(frozen=True)
+class OutgoingFile:
+    """A photo (`sendPhoto`) or document (`sendDocument`) uploaded from bytes we made.
+
+    The bytes are stored in the row (base64), so the upload survives a restart like any
+    message; keep them small (a QR code, a CSV export).
+    """
+
+    chat_id: int
+    filename: str
+    data: bytes
+    caption: str = ""
+    buttons: Buttons = ()
+    photo: bool = False
+
+    @property
+    def method(self) -> str:
+        return "sendPhoto" if self.photo else "sendDocument"
+
+    def payload(self) -> dict[str, Any]:
+        upload = {
+            "field": "photo" if self.photo else "document",
+            "filename": self.filename,
+            "b64": base64.b64encode(self.data).decode("ascii"),
+        }
+        data: dict[str, Any] = {FILE_KEY: upload}
+        if self.caption:
+            data |= {"caption": self.caption, "parse_mode": "HTML"}
+        if self.buttons:
+            data["reply_markup"] = _markup(self.buttons)
         return data
 
 
@@ -60,7 +137,7 @@ async def enqueue(
     clock: Clock,
     *,
     key: str,
-    message: OutgoingMessage,
+    message: Outgoing,
     priority: Priority = Priority.NORMAL,
     lead_id: int | None = None,
     not_before: float | None = None,
@@ -77,7 +154,7 @@ async def enqueue(
     row = OutboxMessage(
         key=key,
         chat_id=message.chat_id,
-        method="sendMessage",
+        method=message.method,
         payload=message.payload(),
         priority=int(priority),
         not_before=now if not_before is None else not_before,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.outbox import Button, OutgoingMessage, enqueue
+from bot.outbox import Buttons, Outgoing, OutgoingEdit, OutgoingFile, OutgoingMessage, enqueue
 from core.clock import Clock
 from core.hub import SignalHub
 from models import Priority
@@ -23,7 +23,7 @@ class Replies:
     def to(self, chat_id: int, update_id: int) -> Reply:
         return Reply(self, chat_id, update_id)
 
-    async def send(self, key: str, message: OutgoingMessage) -> None:
+    async def send(self, key: str, message: Outgoing) -> None:
         async with self._hub.transaction() as tx:
             await enqueue(
                 tx.connection, self._clock, key=key, message=message, priority=Priority.CRITICAL
@@ -40,7 +40,20 @@ class Reply:
         self._update_id = update_id
         self._count = 0
 
-    async def __call__(self, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
+    async def __call__(self, text: str, buttons: Buttons = ()) -> None:
+        await self.send(OutgoingMessage(self.chat_id, text, buttons=buttons))
+
+    async def edit(self, message_id: int, text: str, buttons: Buttons = ()) -> None:
+        """Replace the text of a message of ours (a list page, a card) in place."""
+        await self.send(OutgoingEdit(self.chat_id, message_id, text, buttons=buttons))
+
+    async def file(
+        self, filename: str, data: bytes, *, caption: str = "", photo: bool = False
+    ) -> None:
+        """Upload a file we made (a CSV export; with `photo`, an image such as a QR code)."""
+        await self.send(OutgoingFile(self.chat_id, filename, data, caption=caption, photo=photo))
+
+    async def send(self, message: Outgoing) -> None:
         key = f"reply:{self._update_id}:{self._count}"
         self._count += 1
-        await self._replies.send(key, OutgoingMessage(self.chat_id, text, buttons=buttons))
+        await self._replies.send(key, message)

@@ -16,6 +16,7 @@ is sent again after the restart. Telegram offers no idempotency key to close tha
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import time
@@ -32,7 +33,9 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from aiogram.types import BufferedInputFile
 
+from bot.outbox import FILE_KEY
 from bot.pending import Item, PendingMessages
 from core.clock import Clock
 from core.events import TelegramChatUnreachable
@@ -330,4 +333,9 @@ def _gap(rate: str) -> float:
 def _method(row: OutboxMessage) -> tg_methods.TelegramMethod[Any]:
     """The aiogram method object for a stored row (`sendMessage` → `SendMessage`)."""
     cls = getattr(tg_methods, row.method[0].upper() + row.method[1:])
-    return cls.model_validate({"chat_id": row.chat_id, **row.payload})  # type: ignore[no-any-return]
+    params = {"chat_id": row.chat_id, **row.payload}
+    upload = params.pop(FILE_KEY, None)
+    if upload is not None:  # a file we made: uploaded as multipart form data
+        data = base64.b64decode(upload["b64"])
+        params[upload["field"]] = BufferedInputFile(data, filename=upload["filename"])
+    return cls.model_validate(params)  # type: ignore[no-any-return]

@@ -151,7 +151,7 @@ class TelegramChatUnreachable(Event):
     "core_user_role_set",
     summary="A user's role changed (also for a Telegram id that has not opened the bot yet: "
     "the role waits for them).",
-    emitters=("CLI: python main.py users set-role",),
+    emitters=("CLI: python main.py users set-role", "bot: /users"),
 )
 @dataclass(frozen=True, kw_only=True)
 class CoreUserRoleSet(Event):
@@ -168,7 +168,7 @@ class CoreUserRoleSet(Event):
     "core_user_capability_set",
     summary="One capability granted to (granted=true) or withdrawn from (false) one user, "
     "overriding their role's default.",
-    emitters=("CLI: python main.py users grant", "CLI: python main.py users revoke"),
+    emitters=("CLI: python main.py users grant|revoke", "bot: /users"),
 )
 @dataclass(frozen=True, kw_only=True)
 class CoreUserCapabilitySet(Event):
@@ -176,6 +176,125 @@ class CoreUserCapabilitySet(Event):
     telegram_id: int | None
     capability: str
     granted: bool
+    actor: str
+    actor_user_id: int | None = None
+
+
+@event(
+    "core_user_applied",
+    summary="A candidate asked to become a partner (`/apply`, or the webinar room's form); "
+    "users with `approve_users` get a notice with buttons.",
+    emitters=("bot: /apply", "web: webinar room form"),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreUserApplied(Event):
+    application_id: int
+    user_id: int
+    telegram_id: int | None
+    via: str
+    lead_id: int | None = None
+
+
+@event(
+    "core_user_application_decided",
+    summary="An application was approved (the candidate is now a partner with a referral "
+    "code, in the team of the partner who brought them) or rejected.",
+    emitters=("bot: approval notice buttons",),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreUserApplicationDecided(Event):
+    application_id: int
+    user_id: int
+    telegram_id: int | None
+    decision: str  # "approved" | "rejected"
+    referred_by_id: int | None
+    actor: str
+    actor_user_id: int | None = None
+
+
+@event(
+    "core_profile_change_requested",
+    summary="A partner changed what leads see of them (display name or photo); it waits "
+    "for a user with `approve_profiles`.",
+    emitters=("bot: /profile",),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreProfileChangeRequested(Event):
+    change_id: int
+    user_id: int
+    field: str  # "name" | "photo"
+
+
+@event(
+    "core_profile_change_decided",
+    summary="A profile change was approved (leads see it from now on) or rejected.",
+    emitters=("bot: profile review buttons",),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreProfileChangeDecided(Event):
+    change_id: int
+    user_id: int
+    field: str
+    decision: str  # "approved" | "rejected"
+    actor: str
+    actor_user_id: int | None = None
+
+
+# ---- The partner CRM and admin tools -----------------------------------------------------
+
+
+@event(
+    "core_lead_status_set",
+    summary="A partner set a lead's CRM status (new, in_progress, applied, partner, rejected).",
+    emitters=("bot: lead card buttons",),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreLeadStatusSet(Event):
+    lead_id: int
+    status: str
+    previous_status: str
+    actor: str
+    actor_user_id: int | None = None
+
+
+@event(
+    "core_lead_note_added",
+    summary="A partner added a note to a lead's card.",
+    emitters=("bot: lead card",),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreLeadNoteAdded(Event):
+    lead_id: int
+    note_id: int
+    text: str
+    actor: str
+    actor_user_id: int | None = None
+
+
+@event(
+    "core_leads_exported",
+    summary="The leads in someone's scope were exported as CSV (who, how many).",
+    emitters=("bot: /export", "CLI: python main.py leads export"),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreLeadsExported(Event):
+    count: int
+    scope: str  # "all" | "team" | "own"
+    actor: str
+    actor_user_id: int | None = None
+
+
+@event(
+    "core_broadcast_confirmed",
+    summary="A broadcast to a segment was confirmed; its messages go out through the outbox "
+    "at bulk priority, with a progress message to its author.",
+    emitters=("bot: /broadcast",),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreBroadcastConfirmed(Event):
+    broadcast_id: int
+    segment: dict[str, str]
+    total: int
     actor: str
     actor_user_id: int | None = None
 

@@ -1,22 +1,31 @@
 """The Tortoise ORM model shared by bot, web, scheduler and the hub."""
 
+from models.crm import Application, BotPrompt, Broadcast, BroadcastStatus, ProfileChange, Review
 from models.delivery import OutboxMessage, OutboxStatus, Priority, TelegramChat
 from models.events import DeliveryStatus, EventDelivery, EventRecord
-from models.leads import LeadEntry, LeadTouch
+from models.leads import CrmStatus, LeadEntry, LeadNote, LeadTouch
 from models.referrals import RefVisit
 from models.scenarios import RunStatus, ScenarioRun
 from models.users import Role, User, UserCapability
 
 __all__ = [
+    "Application",
+    "BotPrompt",
+    "Broadcast",
+    "BroadcastStatus",
+    "CrmStatus",
     "DeliveryStatus",
     "EventDelivery",
     "EventRecord",
     "LeadEntry",
+    "LeadNote",
     "LeadTouch",
     "OutboxMessage",
     "OutboxStatus",
     "Priority",
+    "ProfileChange",
     "RefVisit",
+    "Review",
     "Role",
     "RunStatus",
     "ScenarioRun",
@@ -32,4 +41,5 @@ MODEL_MODULES = [
     "models.delivery",
     "models.scenarios",
     "models.referrals",
+    "models.crm",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
@@ -9,6 +10,16 @@ from tortoise.models import Model
 
 if TYPE_CHECKING:
     from models.users import User
+
+
+class CrmStatus(StrEnum):
+    """Where a partner stands with a lead; set by hand in the lead card."""
+
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    APPLIED = "applied"
+    PARTNER = "partner"
+    REJECTED = "rejected"
 
 
 class LeadEntry(Model):
@@ -38,6 +49,8 @@ class LeadEntry(Model):
     )
     user_id: int | None
     chat_id = fields.BigIntField(null=True)
+    # The partner's own CRM status of this lead (`/leads`).
+    crm_status = fields.CharEnumField(CrmStatus, max_length=16, default=CrmStatus.NEW)
     updated_at = fields.FloatField()
 
     touches: fields.ReverseRelation[LeadTouch]
@@ -65,3 +78,22 @@ class LeadTouch(Model):
 
     class Meta:
         table = "lead_touch"
+
+
+class LeadNote(Model):
+    # A partner's note on a lead, shown in the lead card newest first.
+
+    id = fields.BigIntField(primary_key=True)
+    lead: fields.ForeignKeyRelation[LeadEntry] = fields.ForeignKeyField(
+        "models.LeadEntry", related_name="notes", on_delete=fields.CASCADE
+    )
+    lead_id: int
+    author: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="lead_notes", null=True, on_delete=fields.SET_NULL
+    )
+    author_id: int | None
+    text = fields.TextField()
+    at = fields.FloatField()
+
+    class Meta:
+        table = "lead_note"

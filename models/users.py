@@ -39,6 +39,15 @@ class User(Model):
     chat_id = fields.BigIntField(null=True)
     # The partner's personal referral code (`/?ref=<code>`, `start=ref_<code>`).
     ref_code = fields.CharField(max_length=32, unique=True, null=True)
+    # Who brought this user in (the partner whose lead they were when approved as a
+    # partner): the edges of the team tree a leader sees.
+    referred_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="recruits", null=True, on_delete=fields.SET_NULL
+    )
+    referred_by_id: int | None
+    # The profile leads see, once approved (`approve_profiles`): name and photo file_id.
+    display_name = fields.CharField(max_length=64, null=True)
+    photo_file_id = fields.CharField(max_length=256, null=True)
     created_at = fields.FloatField()
     updated_at = fields.FloatField()
 
