@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
 from tortoise import Tortoise
 
+import main
 from core import db
 from core.clock import FakeClock
 from core.hub import SignalHub
 from core.settings import Settings, load_settings
+from sandbox import FakeTelegram
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 
@@ -107,8 +111,6 @@ async def service(settings: Settings, clock: FakeClock) -> AsyncIterator[object]
     Yields the `main.Runtime`; `rt.settings.base_url` is not the real port — use
     `service_url`.
     """
-    import main
-
     rt = main.build(settings, clock)
     await main.start(rt)
     yield rt
@@ -133,3 +135,28 @@ async def browser() -> AsyncIterator[object]:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         await browser.close()
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[tuple[FakeTelegram, str]]:
+    fake = FakeTelegram(main.SANDBOX_TOKEN)
+    async with fake.serve() as base:
+        yield fake, base
+
+
+@pytest.fixture
+def product(
+    settings: Settings, clock: FakeClock, telegram: tuple[FakeTelegram, str]
+) -> Callable[..., Any]:
+    """`async with product() as rt:` — the service, bot polling the fake Telegram."""
+
+    @asynccontextmanager
+    async def run(**overrides: Any) -> AsyncIterator[main.Runtime]:
+        rt = main.build(settings.model_copy(update=overrides), clock)
+        await main.start(rt, api_base=telegram[1])
+        try:
+            yield rt
+        finally:
+            await main.stop(rt)
+
+    return run
