@@ -5,6 +5,7 @@ Include this router last: its handlers catch everything the others left.
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Final
 
@@ -15,40 +16,66 @@ from aiogram.types import BotCommand, CallbackQuery, Message
 
 from bot.context import Translate
 from bot.replies import Reply
+from core.roles import Capability, capabilities_of
 from core.settings import Settings
 from core.texts import SUPPORTED, Texts
 from locales import N_
+from models import User
 
 router: Final[Router] = Router(name=__name__)
 log = logging.getLogger(__name__)
 
+LEAD_VIEWS = (Capability.LEADS_VIEW_OWN, Capability.LEADS_VIEW_TEAM, Capability.LEADS_VIEW_ALL)
+
+# Everyone's commands: the command menu and the first part of /help.
 COMMANDS = {
     "start": N_("Start"),
     "language": N_("Change the language"),
     "stop": N_("No more reminders"),
+    "apply": N_("Apply to become a partner"),
     "help": N_("What this bot can do"),
 }
 
+# The commands /help shows to those whose capabilities open them (any one of them).
+TOOLS: tuple[tuple[str, str, tuple[Capability, ...]], ...] = (
+    ("ref", N_("your referral links and QR code"), (Capability.LEADS_VIEW_OWN,)),
+    ("leads", N_("your leads, their cards, notes and statuses"), LEAD_VIEWS),
+    ("export", N_("the leads as a CSV file"), LEAD_VIEWS),
+    ("stats", N_("funnel counts for a period"), LEAD_VIEWS),
+    ("profile", N_("your name and photo shown to leads"), (Capability.LEADS_VIEW_OWN,)),
+    ("users", N_("find people, change roles and capabilities"), (Capability.USERS_MANAGE_ROLES,)),
+    ("broadcast", N_("a message to a segment"), (Capability.BROADCAST,)),
+)
 
-def help_text(t: Translate) -> str:
-    return t(
-        N_(
-            "Invitations, reminders and the link to the webinar room arrive here.\n\n"
-            "/start — start\n/language — change the language\n"
-            "/stop — no more reminders\n/help — this help"
-        )
-    )
+
+def help_text(t: Translate, capabilities: frozenset[Capability] = frozenset()) -> str:
+    """What this user can do here: everyone's commands, then those their rights open."""
+    lines = [t(N_("Invitations, reminders and the link to the webinar room arrive here.")), ""]
+    lines += [f"/{name} — {html.escape(t(d)).lower()}" for name, d in COMMANDS.items()]
+    tools = [
+        f"/{name} — {html.escape(t(d))}"
+        for name, d, needs in TOOLS
+        if any(c in capabilities for c in needs)
+    ]
+    if tools:
+        lines += [
+            "",
+            html.escape(t(N_("Your tools:"))),
+            *tools,
+            "/cancel — " + t(N_("stop a question")),
+        ]
+    return "\n".join(lines)
 
 
 @router.message(Command("help"))
-async def show_help(message: Message, t: Translate, reply: Reply) -> None:
-    await reply(help_text(t))
+async def show_help(message: Message, user: User, t: Translate, reply: Reply) -> None:
+    await reply(help_text(t, await capabilities_of(user)))
 
 
 @router.message()
-async def not_understood(message: Message, t: Translate, reply: Reply) -> None:
+async def not_understood(message: Message, user: User, t: Translate, reply: Reply) -> None:
     understood = t(N_("I don't understand messages yet, only commands."))
-    await reply(f"{understood}\n\n{help_text(t)}")
+    await reply(f"{html.escape(understood)}\n\n{help_text(t, await capabilities_of(user))}")
 
 
 @router.callback_query()

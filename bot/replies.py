@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from bot.outbox import Buttons, Outgoing, OutgoingEdit, OutgoingFile, OutgoingMessage, enqueue
 from core.clock import Clock
 from core.hub import SignalHub
@@ -23,11 +25,15 @@ class Replies:
     def to(self, chat_id: int, update_id: int) -> Reply:
         return Reply(self, chat_id, update_id)
 
-    async def send(self, key: str, message: Outgoing) -> None:
-        async with self._hub.transaction() as tx:
-            await enqueue(
-                tx.connection, self._clock, key=key, message=message, priority=Priority.CRITICAL
-            )
+    async def send(
+        self, key: str, message: Outgoing, connection: BaseDBAsyncClient | None = None
+    ) -> None:
+        """Queue `message`; with `connection`, inside that (the caller's) transaction."""
+        if connection is None:
+            async with self._hub.transaction() as tx:
+                await self.send(key, message, tx.connection)
+            return
+        await enqueue(connection, self._clock, key=key, message=message, priority=Priority.CRITICAL)
         self._notify()
 
 
@@ -53,7 +59,9 @@ class Reply:
         """Upload a file we made (a CSV export; with `photo`, an image such as a QR code)."""
         await self.send(OutgoingFile(self.chat_id, filename, data, caption=caption, photo=photo))
 
-    async def send(self, message: Outgoing) -> None:
+    async def send(self, message: Outgoing, connection: BaseDBAsyncClient | None = None) -> None:
+        """Queue any outgoing message; pass `connection` to queue it inside a transaction
+        whose events must not overtake this answer (their consumers run after commit)."""
         key = f"reply:{self._update_id}:{self._count}"
         self._count += 1
-        await self._replies.send(key, message)
+        await self._replies.send(key, message, connection)

@@ -10,13 +10,16 @@ from typing import Final
 from aiogram import Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from bot.context import Translate, locale_of
 from bot.fallback import help_text
+from bot.outbox import OutgoingMessage
 from bot.replies import Reply
 from core.clock import Clock
 from core.hub import SignalHub
 from core.links import Links
+from core.roles import capabilities_of
 from core.settings import Settings
 from core.texts import Texts
 from handlers.binding import (
@@ -27,7 +30,7 @@ from handlers.binding import (
     ingest_telegram_referral,
 )
 from locales import N_
-from models import User
+from models import LeadEntry, User
 
 router: Final[Router] = Router(name=__name__)
 PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what Telegram allows in a deep link
@@ -67,7 +70,7 @@ async def start(
     form_url = html.escape(f"{links.base_url}/")
     if not payload:
         hello = t(N_("Hello, {name}! I am the webinar bot.")).format(name=name)
-        await reply(f"{hello}\n\n{help_text(t)}")
+        await reply(f"{hello}\n\n{help_text(t, await capabilities_of(user))}")
         return
     if payload.startswith(REF_PREFIX) and len(payload) > len(REF_PREFIX) and PAYLOAD.match(payload):
         result = await ingest_telegram_referral(
@@ -86,10 +89,20 @@ async def start(
             text.format(name=name, partner=html.escape(result.partner_name or ""), form_url=ref_url)
         )
         return
+
+    async def answer_bound(connection: BaseDBAsyncClient, lead: LeadEntry) -> None:
+        # Now that the lead is known, its page language counts (if Telegram gave none).
+        bound_t = partial(texts, texts.pick(user.locale, user.language_code, lead.locale))
+        text = bound_t(ANSWERS[Bind.BOUND]).format(form_url=form_url)
+        await reply.send(OutgoingMessage(reply.chat_id, text), connection)
+
     outcome = Bind.UNKNOWN
     if PAYLOAD.match(payload):
-        outcome = (await bind_start_token(hub, clock, settings, payload, user)).outcome
-    if outcome in (Bind.BOUND, Bind.ALREADY_YOURS):
+        result = await bind_start_token(hub, clock, settings, payload, user, answer_bound)
+        outcome = result.outcome
+    if outcome is Bind.BOUND:
+        return  # answered inside the binding (answer_bound)
+    if outcome is Bind.ALREADY_YOURS:
         # Now that the lead is known, its page language counts (if Telegram gave none).
         locale = await locale_of(user, texts)
         t = partial(texts, locale)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
+
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core.clock import Clock
 from core.contact import Contact
@@ -72,10 +75,22 @@ async def upsert_user(clock: Clock, settings: Settings, person: TelegramPerson) 
     return user
 
 
+OnBound = Callable[[BaseDBAsyncClient, LeadEntry], Awaitable[None]]
+
+
 async def bind_start_token(
-    hub: SignalHub, clock: Clock, settings: Settings, token: str, user: User
+    hub: SignalHub,
+    clock: Clock,
+    settings: Settings,
+    token: str,
+    user: User,
+    on_bound: OnBound | None = None,
 ) -> BindResult:
-    """`/start <token>` from the thank-you page: bind that lead to this user's chat."""
+    """`/start <token>` from the thank-you page: bind that lead to this user's chat.
+
+    `on_bound` runs inside the binding's transaction: the answer it queues there is ahead
+    of anything the binding's consumers send (the welcome), whatever the timing.
+    """
     touch = await LeadTouch.get_or_none(start_token=token).prefetch_related("lead")
     if touch is None:
         return BindResult(Bind.UNKNOWN)
@@ -104,6 +119,8 @@ async def bind_start_token(
                 chat_id=user.chat_id or 0,
             )
         )
+        if on_bound is not None:
+            await on_bound(tx.connection, lead)
     return BindResult(Bind.BOUND, lead.id, await _partner_name(lead))
 
 

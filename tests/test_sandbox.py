@@ -120,7 +120,13 @@ async def test_the_bot_registers_its_command_menu(
 ) -> None:
     user = await call(http, "users", {"first_name": "Dina", "language_code": "en"})
     snapshot = await first_event(http, user["id"])
-    assert [c["command"] for c in snapshot["commands"]] == ["start", "language", "stop", "help"]
+    assert [c["command"] for c in snapshot["commands"]] == [
+        "start",
+        "language",
+        "stop",
+        "apply",
+        "help",
+    ]
     assert snapshot["commands"][0]["description"] == "Start"
 
 
