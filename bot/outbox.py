@@ -132,6 +132,47 @@ class OutgoingFile:
         return data
 
 
+@dataclass(frozen=True)
+class OutgoingPhoto:
+    """A photo Telegram already has (`file_id`, e.g. one a user sent), with an HTML caption."""
+
+    chat_id: int
+    file_id: str
+    caption: str = ""
+    buttons: Buttons = ()
+    method: str = "sendPhoto"
+
+    def payload(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"photo": self.file_id}
+        if self.caption:
+            data |= {"caption": self.caption, "parse_mode": "HTML"}
+        if self.buttons:
+            data["reply_markup"] = _markup(self.buttons)
+        return data
+
+
+@dataclass(frozen=True)
+class OutgoingCaptionEdit:
+    """A new caption (and buttons) for a photo or document the bot sent before
+    (`editMessageCaption`: Telegram refuses `editMessageText` on a message without text)."""
+
+    chat_id: int
+    message_id: int
+    caption: str
+    buttons: Buttons = ()
+    method: str = "editMessageCaption"
+
+    def payload(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "message_id": self.message_id,
+            "caption": self.caption,
+            "parse_mode": "HTML",
+        }
+        if self.buttons:
+            data["reply_markup"] = _markup(self.buttons)
+        return data
+
+
 async def enqueue(
     connection: BaseDBAsyncClient,
     clock: Clock,

@@ -6,11 +6,14 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Subquery
+from tortoise.queryset import QuerySet
 
 from core.clock import Clock
 from core.contact import UTM_KEYS
-from models import LeadEntry, RefVisit, User
+from models import Application, EventRecord, LeadEntry, RefVisit, Review, User
 
 CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: read aloud, typed by hand
@@ -18,6 +21,16 @@ _ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: read aloud, typed
 
 def _new_code() -> str:
     return "".join(secrets.choice(_ALPHABET) for _ in range(8))
+
+
+async def new_ref_code(connection: BaseDBAsyncClient | None = None) -> str:
+    """A code nobody has yet, for a caller that saves it in its own transaction (where a
+    clash would abort the transaction rather than be retried; at 32^8 codes it won't)."""
+    while True:
+        code = _new_code()
+        taken = User.filter(ref_code=code)
+        if not await (taken.using_db(connection) if connection else taken).exists():
+            return code
 
 
 async def ensure_ref_code(user: User) -> str:
@@ -50,13 +63,47 @@ class Funnel:
     visits: int
     leads: int
     in_telegram: int
+    # From the event log (0 until webinars run) and the applications to become a partner.
+    registered: int = 0
+    attended: int = 0
+    applied: int = 0
+    approved: int = 0
 
 
 async def funnel_of(user: User) -> Funnel:
-    """Visits → leads → leads who opened the bot, for one partner's own links."""
+    """Visits → leads → in Telegram → registered → attended → applied (→ approved), for
+    one partner's own links. Each stage counts people (leads), not events."""
     leads = LeadEntry.filter(partner_id=user.id)
+
+    def lead_ids() -> Subquery:
+        return Subquery(LeadEntry.filter(partner_id=user.id).values("id"))
+
+    def applications() -> QuerySet[Application]:
+        # Applications of the people behind this partner's leads (bound to their chat).
+        people = LeadEntry.filter(partner_id=user.id, user_id__not_isnull=True)
+        return Application.filter(user_id__in=Subquery(people.values("user_id")))
+
+    registered = await _leads_with(lead_ids(), "client_webinar_registered")
+    attended = await _leads_with(lead_ids(), "client_webinar_entered")
+    classified = await EventRecord.filter(
+        name="client_webinar_attendance_classified", lead_id__in=lead_ids()
+    ).values_list("lead_id", "payload")
+    attended |= {int(lead) for lead, p in classified if (p or {}).get("attendance") == "attended"}
     return Funnel(
         visits=await RefVisit.filter(partner_id=user.id).count(),
         leads=await leads.count(),
         in_telegram=await leads.filter(chat_id__not_isnull=True).count(),
+        registered=len(registered),
+        attended=len(attended),
+        applied=await _people(applications()),
+        approved=await _people(applications().filter(status=Review.APPROVED)),
     )
+
+
+async def _leads_with(lead_ids: Subquery, event_name: str) -> set[int]:
+    rows = EventRecord.filter(name=event_name, lead_id__in=lead_ids)
+    return {int(lead_id) for (lead_id,) in await rows.distinct().values_list("lead_id")}
+
+
+async def _people(applications: QuerySet[Application]) -> int:
+    return len(await applications.distinct().values_list("user_id"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.hub import SignalHub
 from handlers.deps import Deps
 from handlers.funnel import FunnelConsumers
+from handlers.reviews import ReviewConsumers
 
 __all__ = ["Deps", "subscribe_all"]
 
@@ -12,3 +13,4 @@ __all__ = ["Deps", "subscribe_all"]
 def subscribe_all(hub: SignalHub, deps: Deps) -> None:
     """The single map of event → consumers (docs/ is generated from what this registers)."""
     FunnelConsumers(deps).subscribe(hub)
+    ReviewConsumers(deps).subscribe(hub)

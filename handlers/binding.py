@@ -148,4 +148,7 @@ async def _partner_name(lead: LeadEntry) -> str | None:
     if lead.partner_id is None:
         return None
     partner = await User.get_or_none(id=lead.partner_id)
-    return partner.first_name if partner else None
+    if partner is None:
+        return None
+    # The approved display name is what leads see; until there is one, the Telegram name.
+    return partner.display_name or partner.first_name
