@@ -201,16 +201,23 @@ async def export_leads(
 ) -> bytes:
     """The CSV of `leads` (already chosen from the actor's scope); records the export."""
     data = await leads_csv(leads, timezone)
+    await record_export(hub, clock, len(leads), reach=reach, actor=actor)
+    return data
+
+
+async def record_export(
+    hub: SignalHub, clock: Clock, count: int, *, reach: Reach, actor: User | None
+) -> None:
+    """Publish `core_leads_exported`: who took how many leads out, from which scope."""
     await hub.publish(
         CoreLeadsExported(
             timestamp=int(clock.now()),
-            count=len(leads),
+            count=count,
             scope=reach.value,
             actor=actor_name(actor),
             actor_user_id=actor.id if actor else None,
         )
     )
-    return data
 
 
 async def scope_for(actor: User | None) -> LeadScope:
