@@ -184,6 +184,18 @@ async def test_an_admin_sees_every_lead(
         assert page["text"] == "All leads: 2"
         assert callbacks(page) == [f"lead:{lead.id}" for lead in reversed(leads)]
 
+        await press(fake, ada_tg, page, f"lead:{leads[1].id}")
+        card = (await fake.wait_for_messages(ada_tg.id, 2))[-1]
+        assert "Partner: —" in card["text"]
+        assert callbacks(card)[-2:] == [f"note:{leads[1].id}", "leads:0"]
+        await press(fake, ada_tg, card, "leads:0")  # back to the list, in place
+        back = await fake.wait_until(
+            lambda: (
+                (m := current(fake, ada_tg.id, card["message_id"]))["text"] == "All leads: 2" and m
+            )
+        )
+        assert callbacks(back) == callbacks(page)
+
 
 async def test_an_empty_list_is_friendly(
     product: Callable[..., Any], telegram: tuple[FakeTelegram, str], clock: FakeClock
