@@ -4,6 +4,7 @@ python main.py            start the service (bot, web server, scheduler)
 python main.py migrate    apply database migrations
 python main.py docs       regenerate docs/ from the code
 python main.py users ...  list people, set roles, grant/withdraw capabilities (see --help)
+python main.py leads ...  list the leads, export them as CSV (see --help)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.replies import Replies
 from bot.sender import OutboxSender
 from bot.setup import create_bot, create_dispatcher
+from cli import leads as leads_cli
 from cli import users as users_cli
 from core import db
 from core.clock import Clock, SystemClock
@@ -212,10 +214,19 @@ def _cmd_users(settings: Settings, args: argparse.Namespace) -> int:
     if args.users_command is None:
         args.users_parser.print_help()
         return 2
-    return asyncio.run(_users(settings, args))
+    return asyncio.run(_with_database(settings, args, args.users_command))
 
 
-async def _users(settings: Settings, args: argparse.Namespace) -> int:
+def _cmd_leads(settings: Settings, args: argparse.Namespace) -> int:
+    if args.leads_command is None:
+        args.leads_parser.print_help()
+        return 2
+    return asyncio.run(_with_database(settings, args, args.leads_command))
+
+
+async def _with_database(
+    settings: Settings, args: argparse.Namespace, command: users_cli.UsersCommand
+) -> int:
     # Safe while the service runs (SQLite in WAL mode). The hub only stores: its
     # subscriptions give each event its delivery rows, and the service delivers them.
     await db.migrate(settings.database_url)
@@ -224,7 +235,7 @@ async def _users(settings: Settings, args: argparse.Namespace) -> int:
         clock = SystemClock()
         hub = SignalHub(clock, dispatch=False)
         wire(settings, clock, hub)
-        return int(await args.users_command(args, settings, hub, clock))
+        return int(await command(args, settings, hub, clock))
     finally:
         await db.close_database()
 
@@ -240,6 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
     docs.set_defaults(func=_cmd_docs)
     users_cli.add_parser(sub)
     sub.choices["users"].set_defaults(func=_cmd_users)
+    leads_cli.add_parser(sub)
+    sub.choices["leads"].set_defaults(func=_cmd_leads)
     return parser
 
 

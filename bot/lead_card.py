@@ -1,54 +1,169 @@
-"""The lead card a partner opens from a notice. Nobody sees a lead outside their scope."""
+"""The lead card: who the lead is, where they came from, what happened since, and the
+partner's CRM status and notes. Opened from `/leads` or from a new-lead notice.
+
+Nobody sees or changes a lead outside their scope (`core/scope.py`): every press checks
+it again, because callback data can be forged and a button can outlive a right.
+"""
 
 from __future__ import annotations
 
 import html
 from datetime import UTC, datetime
-from typing import Final
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
-from aiogram.types import CallbackQuery
+from aiogram.types import CallbackQuery, Message
 
 from bot.context import Translate
+from bot.outbox import Button, Buttons
+from bot.prompts import ask, on_prompt
 from bot.replies import Reply
-from core.roles import Capability, capabilities_of
+from core.clock import Clock
+from core.crm import InvalidNote, OutOfScope, add_note, person_name, set_status
+from core.hub import SignalHub
+from core.scope import LeadScope, Reach, scope_of
 from core.settings import Settings
 from locales import N_
-from models import LeadEntry, LeadTouch, ScenarioRun, User
+from models import CrmStatus, EventRecord, LeadEntry, LeadNote, LeadTouch, ScenarioRun, User
 
 router: Final[Router] = Router(name=__name__)
 
+NOT_IN_LIST = N_("This lead is not in your list.")
+STATUS_LABELS: Final[dict[CrmStatus, str]] = {
+    CrmStatus.NEW: N_("New"),
+    CrmStatus.IN_PROGRESS: N_("In progress"),
+    CrmStatus.APPLIED: N_("Applied"),
+    CrmStatus.PARTNER: N_("Became a partner"),
+    CrmStatus.REJECTED: N_("Rejected"),
+}
+WEBINAR_EVENTS = (
+    "client_webinar_registered",
+    "client_webinar_entered",
+    "client_webinar_attendance_classified",
+)
+ATTENDANCE_LABELS: Final[dict[str, str]] = {
+    "attended": N_("attended"),
+    "not_attended": N_("did not attend"),
+}
+NOTES_SHOWN = 5
+NOTE_PREVIEW = 300
+STATUS_PATTERN = "|".join(s.value for s in CrmStatus)
+
 
 async def visible_lead(user: User, lead_id: int) -> LeadEntry | None:
-    """The lead if `user` may see it: `leads_view_all` sees any, `leads_view_own` their own."""
-    lead = await LeadEntry.get_or_none(id=lead_id)
-    if lead is None:
-        return None
-    caps = await capabilities_of(user)
-    if Capability.LEADS_VIEW_ALL in caps:
-        return lead
-    own = lead.partner_id is not None and lead.partner_id == user.id
-    if own and Capability.LEADS_VIEW_OWN in caps:
-        return lead
-    # TODO(issue 4, partner CRM): `leads_view_team` — the leads of the partners this user
-    # brought in — once approval records who brought whom.
-    return None
+    """The lead if it is in `user`'s scope (`core/scope.py`), else None."""
+    return await (await scope_of(user)).lead(lead_id)
+
+
+def status_label(t: Translate, status: str) -> str:
+    return t(STATUS_LABELS[CrmStatus(status)])
+
+
+def _message_id(query: CallbackQuery) -> int | None:
+    return query.message.message_id if query.message is not None else None
 
 
 @router.callback_query(F.data.regexp(r"^lead:\d{1,18}$"))
 async def open_card(
     query: CallbackQuery, user: User, t: Translate, settings: Settings, reply: Reply
 ) -> None:
-    lead = await visible_lead(user, int((query.data or "").split(":")[1]))
+    scope = await scope_of(user)
+    lead = await scope.lead(int((query.data or "").split(":")[1]))
     if lead is None:
-        await query.answer(t(N_("This lead is not in your list.")), show_alert=True)
+        await query.answer(t(NOT_IN_LIST), show_alert=True)
         return
     await query.answer()
-    await reply(await card_text(lead, t, settings))
+    await reply(*await card(lead, scope, t, settings))
 
 
-async def card_text(lead: LeadEntry, t: Translate, settings: Settings) -> str:
+@router.callback_query(F.data.regexp(rf"^crm:\d{{1,18}}:({STATUS_PATTERN})$"))
+async def change_status(
+    query: CallbackQuery,
+    user: User,
+    t: Translate,
+    settings: Settings,
+    reply: Reply,
+    hub: SignalHub,
+    clock: Clock,
+) -> None:
+    _, lead_id, status = (query.data or "").split(":")
+    try:
+        lead, changed = await set_status(hub, clock, int(lead_id), CrmStatus(status), actor=user)
+    except OutOfScope:
+        await query.answer(t(NOT_IN_LIST), show_alert=True)
+        return
+    await query.answer(t(N_("Status: {status}")).format(status=status_label(t, status)))
+    message_id = _message_id(query)
+    if not changed:
+        return  # the card already says so; an identical edit would be refused
+    text, buttons = await card(lead, await scope_of(user), t, settings)
+    if message_id is None:
+        await reply(text, buttons)
+    else:
+        await reply.edit(message_id, text, buttons)
+
+
+@router.callback_query(F.data.regexp(r"^note:\d{1,18}$"))
+async def start_note(
+    query: CallbackQuery, user: User, t: Translate, reply: Reply, clock: Clock
+) -> None:
+    lead = await visible_lead(user, int((query.data or "").split(":")[1]))
+    if lead is None:
+        await query.answer(t(NOT_IN_LIST), show_alert=True)
+        return
+    await ask(clock, user, "lead_note", lead_id=lead.id)
+    await query.answer()
+    prompt = t(N_("Send the note about {name} as one message (/cancel to stop)."))
+    await reply(prompt.format(name=f"<b>{html.escape(lead.name or f'#{lead.id}')}</b>"))
+
+
+@on_prompt("lead_note")
+async def save_note(
+    message: Message, user: User, text: str, data: dict[str, Any], deps: dict[str, Any]
+) -> None:
+    t: Translate = deps["t"]
+    reply: Reply = deps["reply"]
+    try:
+        note = await add_note(deps["hub"], deps["clock"], int(data["lead_id"]), text, actor=user)
+    except OutOfScope:
+        await reply(t(NOT_IN_LIST))
+        return
+    except InvalidNote:
+        await reply(t(N_("A note must be 1 to 2000 characters. Nothing was saved.")))
+        return
+    await reply(t(N_("Note saved.")))
+    lead = await LeadEntry.get(id=note.lead_id)
+    await reply(*await card(lead, await scope_of(user), t, deps["settings"]))
+
+
+async def card(
+    lead: LeadEntry, scope: LeadScope, t: Translate, settings: Settings
+) -> tuple[str, Buttons]:
+    """The card's text and its buttons (status, note, back to the list)."""
+    return await card_text(lead, t, settings, scope=scope), card_buttons(lead, t)
+
+
+def card_buttons(lead: LeadEntry, t: Translate) -> Buttons:
+    def status_button(status: CrmStatus) -> Button:
+        label = status_label(t, status)
+        mark = "✅ " if status == lead.crm_status else ""
+        return Button(mark + label, callback=f"crm:{lead.id}:{status.value}")
+
+    statuses = [status_button(s) for s in CrmStatus]
+    return (
+        tuple(statuses[:3]),
+        tuple(statuses[3:]),
+        (
+            Button("📝 " + t(N_("Add note")), callback=f"note:{lead.id}"),
+            Button("◀ " + t(N_("Back to list")), callback="leads:0"),
+        ),
+    )
+
+
+async def card_text(
+    lead: LeadEntry, t: Translate, settings: Settings, *, scope: LeadScope | None = None
+) -> str:
     zone = ZoneInfo(settings.timezone)
 
     def when(ts: float) -> str:
@@ -61,7 +176,7 @@ async def card_text(lead: LeadEntry, t: Translate, settings: Settings) -> str:
     runs = await ScenarioRun.filter(lead_id=lead.id).order_by("id")
     utm = ", ".join(f"{k.removeprefix('utm_')}={v}" for k, v in sorted(lead.utm.items()))
     lines = [
-        f"<b>{html.escape(lead.name or '—')}</b>",
+        f"<b>{html.escape(lead.name or '—')}</b> #{lead.id}",
         row(N_("Phone"), lead.phone or "—"),
         row(N_("E-mail"), lead.email or "—"),
         row(N_("Source"), lead.lead_source),
@@ -70,5 +185,51 @@ async def card_text(lead: LeadEntry, t: Translate, settings: Settings) -> str:
         row(N_("Touches"), str(touches)),
         row(N_("Telegram"), t(N_("linked")) if lead.chat_id else t(N_("not linked yet"))),
     ]
+    if scope is not None and scope.reach in (Reach.TEAM, Reach.ALL):
+        lines.append(row(N_("Partner"), await _partner(lead)))
+    lines.append(row(N_("Webinars"), await _webinars(lead, t) or t(N_("none yet"))))
     lines += [row(N_("Scenario"), f"{r.scenario}: {r.status}") for r in runs]
+    lines.append(f"<b>{html.escape(t(N_('CRM status')))}: {status_label(t, lead.crm_status)}</b>")
+    lines += await _notes(lead, t, when)
     return "\n".join(lines)
+
+
+async def _partner(lead: LeadEntry) -> str:
+    partner = await User.get_or_none(id=lead.partner_id) if lead.partner_id else None
+    if partner is None:
+        return "—"
+    name = person_name(partner) or "—"
+    return f"{name} ({partner.telegram_id})" if partner.telegram_id else name
+
+
+async def _webinars(lead: LeadEntry, t: Translate) -> str:
+    records = await EventRecord.filter(lead_id=lead.id, name__in=WEBINAR_EVENTS).order_by("id")
+    seen: dict[str, list[str]] = {}
+    for record in records:
+        facts = seen.setdefault(str(record.payload.get("webinar_id") or record.webinar_id), [])
+        if record.name == "client_webinar_registered":
+            fact = t(N_("registered"))
+        elif record.name == "client_webinar_entered":
+            fact = t(N_("entered"))
+        else:
+            attendance = str(record.payload.get("attendance", ""))
+            fact = t(ATTENDANCE_LABELS[attendance]) if attendance in ATTENDANCE_LABELS else ""
+        if fact and fact not in facts:
+            facts.append(fact)
+    return "; ".join(f"{webinar}: {', '.join(facts)}" for webinar, facts in seen.items())
+
+
+async def _notes(lead: LeadEntry, t: Translate, when: Any) -> list[str]:
+    notes = await LeadNote.filter(lead_id=lead.id).order_by("-at", "-id").limit(NOTES_SHOWN)
+    if not notes:
+        return [f"{html.escape(t(N_('Notes')))}: {html.escape(t(N_('none yet')))}"]
+    authors = {
+        u.id: u for u in await User.filter(id__in=[n.author_id for n in notes if n.author_id])
+    }
+    lines = [f"{html.escape(t(N_('Notes')))}:"]
+    for note in notes:
+        author = authors.get(note.author_id) if note.author_id else None
+        by = (person_name(author) if author else "") or t(N_("system"))
+        text = note.text if len(note.text) <= NOTE_PREVIEW else note.text[:NOTE_PREVIEW] + "…"
+        lines.append(f"• <i>{when(note.at)}, {html.escape(by)}</i>: {html.escape(text)}")
+    return lines

@@ -8,7 +8,17 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 
-from bot import fallback, language, lead_card, prompts, referral, reviews, start, unsubscribe
+from bot import (
+    fallback,
+    language,
+    lead_card,
+    leads,
+    prompts,
+    referral,
+    reviews,
+    start,
+    unsubscribe,
+)
 from bot.context import UserContext
 from bot.replies import Replies
 from core.clock import Clock
@@ -52,6 +62,7 @@ def create_dispatcher(
         language.router,
         unsubscribe.router,
         lead_card.router,
+        leads.router,
         referral.router,
         reviews.router,
         prompts.router,  # after every command: plain text answering a question
