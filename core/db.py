@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -70,14 +73,30 @@ def _postgres(url: str) -> dict[str, Any]:
     }
 
 
+@contextlib.contextmanager
+def _keep_timezone_variable() -> Iterator[None]:
+    # Tortoise's init writes os.environ["TIMEZONE"] = "UTC"; our TIMEZONE setting reads
+    # that variable, so any settings loaded later in the process would silently be UTC.
+    before = os.environ.get("TIMEZONE")
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TIMEZONE", None)
+        else:
+            os.environ["TIMEZONE"] = before
+
+
 async def migrate(database_url: str) -> None:
     """Apply every committed migration that the database has not seen yet."""
-    await migrate_api(config=tortoise_config(database_url))
+    with _keep_timezone_variable():
+        await migrate_api(config=tortoise_config(database_url))
     await Tortoise.close_connections()
 
 
 async def open_database(database_url: str) -> None:
-    await Tortoise.init(config=tortoise_config(database_url))
+    with _keep_timezone_variable():
+        await Tortoise.init(config=tortoise_config(database_url))
 
 
 async def close_database() -> None:

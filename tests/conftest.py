@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -61,6 +62,26 @@ async def database_url(tmp_path: Path) -> AsyncIterator[str]:
     await db.open_database(url)
     yield url
     await Tortoise.close_connections()
+
+
+STUCK_AFTER = 150.0  # seconds; pytest-timeout fails the test at 180
+
+
+@pytest.fixture(autouse=True)
+async def _dump_tasks_when_stuck(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """A test still running after STUCK_AFTER seconds prints every asyncio task's stack:
+    a hang where the loop sits idle shows what each task is waiting for."""
+    loop = asyncio.get_running_loop()
+
+    def dump() -> None:
+        print(f"\n==== {request.node.nodeid} is stuck; asyncio tasks:", file=sys.stderr)
+        for task in asyncio.all_tasks(loop):
+            print(f"---- {task.get_name()}: {task.get_coro()}", file=sys.stderr)
+            task.print_stack(file=sys.stderr)
+
+    handle = loop.call_later(STUCK_AFTER, dump)
+    yield
+    handle.cancel()
 
 
 @pytest.fixture

@@ -67,12 +67,8 @@ def seed(url: str) -> dict[str, int]:
 
 
 @pytest.fixture
-def seeded(cli_db: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:  # noqa: F811
-    ids = seed(cli_db)
-    # Tortoise's init sets os.environ["TIMEZONE"] = "UTC", which our settings would read
-    # as TIMEZONE; the real command line loads its settings before opening the database.
-    monkeypatch.delenv("TIMEZONE", raising=False)
-    return ids
+def seeded(cli_db: str) -> dict[str, int]:  # noqa: F811
+    return seed(cli_db)
 
 
 def events(url: str) -> list[tuple[str, dict[str, object]]]:
