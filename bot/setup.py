@@ -8,7 +8,18 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 
-from bot import fallback, language, lead_card, prompts, referral, start, unsubscribe
+from bot import (
+    admin_users,
+    broadcast,
+    fallback,
+    language,
+    lead_card,
+    prompts,
+    referral,
+    start,
+    stats,
+    unsubscribe,
+)
 from bot.context import UserContext
 from bot.replies import Replies
 from core.clock import Clock
@@ -53,6 +64,9 @@ def create_dispatcher(
         unsubscribe.router,
         lead_card.router,
         referral.router,
+        admin_users.router,
+        stats.router,
+        broadcast.router,
         prompts.router,  # after every command: plain text answering a question
         fallback.router,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.hub import SignalHub
+from handlers.broadcasts import BroadcastConsumers
 from handlers.deps import Deps
 from handlers.funnel import FunnelConsumers
 
@@ -12,3 +13,4 @@ __all__ = ["Deps", "subscribe_all"]
 def subscribe_all(hub: SignalHub, deps: Deps) -> None:
     """The single map of event → consumers (docs/ is generated from what this registers)."""
     FunnelConsumers(deps).subscribe(hub)
+    BroadcastConsumers(deps).subscribe(hub)
