@@ -132,7 +132,8 @@ async def test_without_the_right_there_is_no_broadcast(
         p = await people(fake, clock, {"Lea": Role.LEADER, "P1": Role.PARTNER})
         lea = p["Lea"]
         (refused,) = await say(fake, lea.id, "/broadcast")
-        assert "broadcast" in refused["text"] and refused["text"].startswith("Sorry")
+        assert "broadcast" in refused["text"]
+        assert refused["text"].startswith("Sorry")
         answer = await forge(fake, lea, refused["message_id"], "bcs:role:partner")
         assert answer["text"].startswith("Sorry")
         # Ada's draft, confirmed by someone without the right: refused, nothing sent
