@@ -18,6 +18,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from aiogram import Bot, Dispatcher
 from aiohttp import web
@@ -35,6 +36,7 @@ from core.links import Links
 from core.settings import Settings, SettingsError, load_settings
 from core.texts import Texts
 from handlers import Deps, subscribe_all
+from handlers.broadcasts import update_broadcast_progress
 from handlers.scenarios import CONDITIONS, SCENARIOS
 from locales import load_translations
 from scheduler import Waker, create_scheduler
@@ -127,7 +129,9 @@ async def start(rt: Runtime, *, api_base: str | None = None) -> None:
     )
     await rt.engine.recover()
     await rt.hub.start()
-    rt.scheduler = create_scheduler(rt.hub)
+    rt.scheduler = create_scheduler(
+        rt.hub, broadcast_progress=partial(update_broadcast_progress, rt.hub, rt.clock, rt.texts)
+    )
     rt.scheduler.start()
     rt.waker = Waker(rt.engine.tick, rt.engine.next_due, rt.clock)
     rt.engine.on_schedule = rt.waker.schedule

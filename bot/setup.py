@@ -9,6 +9,8 @@ from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 
 from bot import (
+    admin_users,
+    broadcast,
     fallback,
     language,
     lead_card,
@@ -17,6 +19,7 @@ from bot import (
     referral,
     reviews,
     start,
+    stats,
     unsubscribe,
 )
 from bot.context import UserContext
@@ -65,6 +68,9 @@ def create_dispatcher(
         leads.router,
         referral.router,
         reviews.router,
+        admin_users.router,
+        stats.router,
+        broadcast.router,
         prompts.router,  # after every command: plain text answering a question
         fallback.router,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.hub import SignalHub
+from handlers.broadcasts import BroadcastConsumers
 from handlers.deps import Deps
 from handlers.funnel import FunnelConsumers
 from handlers.reviews import ReviewConsumers
@@ -14,3 +15,4 @@ def subscribe_all(hub: SignalHub, deps: Deps) -> None:
     """The single map of event → consumers (docs/ is generated from what this registers)."""
     FunnelConsumers(deps).subscribe(hub)
     ReviewConsumers(deps).subscribe(hub)
+    BroadcastConsumers(deps).subscribe(hub)

@@ -64,7 +64,12 @@ class Waker:
                     await asyncio.wait_for(self._changed.wait(), timeout=delay)
 
 
-def create_scheduler(hub: SignalHub) -> AsyncIOScheduler:
+BROADCAST_PROGRESS_SECONDS = 3.0
+
+
+def create_scheduler(
+    hub: SignalHub, *, broadcast_progress: Callable[[], Awaitable[object]] | None = None
+) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     # A missed wake-up costs nothing: the next one finds the same due rows.
     scheduler.add_job(
@@ -76,4 +81,15 @@ def create_scheduler(hub: SignalHub) -> AsyncIOScheduler:
         coalesce=True,
         misfire_grace_time=None,
     )
+    if broadcast_progress is not None:
+        # The progress messages of running broadcasts (their state is in the tables).
+        scheduler.add_job(
+            broadcast_progress,
+            "interval",
+            seconds=BROADCAST_PROGRESS_SECONDS,
+            id="broadcast_progress",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
     return scheduler

@@ -1,0 +1,220 @@
+"""/users: find a person, see their role and capabilities, change them by button.
+
+Every screen and every press needs `users_manage_roles`; the changes are the Core
+commands `set_role` / `set_capability` with the admin as actor (stored with their events).
+An admin cannot lock themselves out: no change of their own role, no withdrawal of their
+own `users_manage_roles`.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+
+from bot.access import allowed, refusal
+from bot.context import Translate
+from bot.outbox import Button, Buttons
+from bot.prompts import ask, on_prompt
+from bot.replies import Reply
+from core.clock import Clock
+from core.hub import SignalHub
+from core.people import Change, display_name, history_of, search_users
+from core.roles import ROLES, Capability, overrides_of
+from core.settings import Settings
+from core.users import NotAllowed, UserView, set_capability, set_role
+from locales import N_
+from models import Role, User
+
+router: Final[Router] = Router(name=__name__)
+
+NEED = Capability.USERS_MANAGE_ROLES
+# usr:<id> opens a card; usr:<id>:role:<role> and usr:<id>:cap:<capability>:1|0 change it.
+PRESS = re.compile(r"^usr:(\d{1,18})(?::role:([a-z_]{1,32})|:cap:([a-z_]{1,32}):([01]))?$")
+
+
+@router.message(Command("users"))
+async def users_command(
+    message: Message, command: CommandObject, user: User, t: Translate, reply: Reply, clock: Clock
+) -> None:
+    if not await allowed(user, NEED, t, reply):
+        return
+    query = (command.args or "").strip()
+    if not query:
+        await ask(clock, user, "users_search")
+        recent = await search_users("")
+        text = t(N_("Send a Telegram id, @username or part of a name. The newest people:"))
+        await reply(html.escape(text), _results(recent))
+        return
+    await _show_results(query, t, reply)
+
+
+@on_prompt("users_search")
+async def users_search_answer(
+    message: Message, user: User, text: str, data: dict[str, Any], wf: dict[str, Any]
+) -> None:
+    t: Translate = wf["t"]
+    reply: Reply = wf["reply"]
+    if not await allowed(user, NEED, t, reply):
+        return
+    await _show_results(text, t, reply)
+
+
+async def _show_results(query: str, t: Translate, reply: Reply) -> None:
+    found = await search_users(query)
+    if not found:
+        text = t(N_("Nobody found for “{query}”.")).format(query=query)
+        await reply(html.escape(text))
+        return
+    await reply(html.escape(t(N_("Found: {count}")).format(count=len(found))), _results(found))
+
+
+def _results(people: list[User]) -> Buttons:
+    def label(u: User) -> str:
+        at = f" @{u.username}" if u.username else ""
+        return f"{display_name(u)}{at} · {u.role}"
+
+    return tuple((Button(label(u), callback=f"usr:{u.id}"),) for u in people)
+
+
+@router.callback_query(F.data.startswith("usr:"))
+async def users_press(
+    query: CallbackQuery,
+    user: User,
+    t: Translate,
+    reply: Reply,
+    hub: SignalHub,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    if not await allowed(user, NEED, t, query):
+        return
+    match = PRESS.match(query.data or "")
+    target = await User.get_or_none(id=int(match[1])) if match else None
+    if match is None or target is None or target.telegram_id is None:
+        await query.answer(t(N_("This button is not valid.")), show_alert=True)
+        return
+    role_name, cap_name, grant = match[2], match[3], match[4]
+    if role_name is None and cap_name is None:  # open the card
+        text, buttons = await card(target, t, settings)
+        await reply(text, buttons)
+        await query.answer()
+        return
+    try:
+        note = await _change(hub, clock, user, target, role_name, cap_name, grant, t)
+    except NotAllowed:  # rights changed between the check above and the command
+        await query.answer(refusal(t, NEED), show_alert=True)
+        return
+    if note is not None:
+        await query.answer(note, show_alert=True)
+        return
+    if query.message is not None:  # edited before the answer: the press ends when it is queued
+        text, buttons = await card(await User.get(id=target.id), t, settings)
+        await reply.edit(query.message.message_id, text, buttons)
+    await query.answer(t(N_("Saved.")))
+
+
+async def _change(
+    hub: SignalHub,
+    clock: Clock,
+    actor: User,
+    target: User,
+    role_name: str | None,
+    cap_name: str | None,
+    grant: str | None,
+    t: Translate,
+) -> str | None:
+    """Apply one press; a refusal's text, or None when the change was made."""
+    assert target.telegram_id is not None
+    if role_name is not None:
+        if role_name not in Role._value2member_map_:
+            return t(N_("This button is not valid."))
+        if target.id == actor.id:
+            return t(N_("You cannot change your own role: ask another admin."))
+        if target.role == role_name:
+            return t(N_("Nothing to change."))
+        await set_role(hub, clock, target.telegram_id, Role(role_name), actor=actor)
+        return None
+    if cap_name is None or cap_name not in Capability._value2member_map_:
+        return t(N_("This button is not valid."))
+    capability, granted = Capability(cap_name), grant == "1"
+    if target.id == actor.id and capability is NEED and not granted:
+        return t(N_("You cannot withdraw your own right to manage people: ask another admin."))
+    view = UserView(target, await overrides_of(target))
+    if (capability in view.capabilities) == granted:
+        return t(N_("Nothing to change."))
+    await set_capability(hub, clock, target.telegram_id, capability, granted, actor=actor)
+    return None
+
+
+async def card(target: User, t: Translate, settings: Settings) -> tuple[str, Buttons]:
+    """The user card: who, role, capabilities (overrides marked), the latest changes."""
+    overrides = dict(await overrides_of(target))
+    caps = UserView(target, list(overrides.items())).capabilities
+    esc = html.escape
+    lines = [f"<b>{esc(display_name(target))}</b>"]
+    if target.username:
+        lines.append(esc(f"@{target.username}"))
+    lines += [
+        f"Telegram id: <code>{target.telegram_id}</code>",
+        f"{esc(t(N_('Role')))}: <b>{esc(target.role)}</b>",
+        "",
+        f"{esc(t(N_('Capabilities')))}:",
+    ]
+    for capability in Capability:
+        override = overrides.get(capability)
+        mark = "" if override is None else t(N_("granted") if override else N_("withdrawn"))
+        note = f" ({esc(mark)})" if mark else ""
+        if capability in caps:
+            lines.append(f"✅ {capability.value}{note}")
+        elif mark:
+            lines.append(f"🚫 <s>{capability.value}</s>{note}")
+    if not caps and not overrides:
+        lines.append("—")
+    changes = await history_of(target)
+    if changes:
+        lines += ["", f"{esc(t(N_('Latest changes')))}:"]
+        lines += [_change_line(c, t, settings) for c in changes]
+    return "\n".join(lines), _card_buttons(target, caps)
+
+
+def _change_line(change: Change, t: Translate, settings: Settings) -> str:
+    zone = ZoneInfo(settings.timezone)
+    when = datetime.fromtimestamp(change.at, UTC).astimezone(zone)
+    who = display_name(change.actor) if change.actor else t(N_("system"))
+    p = change.payload
+    if change.name == "core_user_role_set":
+        what = t(N_("role {previous} → {role}")).format(
+            previous=p.get("previous_role") or "—", role=p.get("role")
+        )
+    elif p.get("granted"):
+        what = t(N_("granted {capability}")).format(capability=p.get("capability"))
+    else:
+        what = t(N_("withdrew {capability}")).format(capability=p.get("capability"))
+    return html.escape(f"{when:%d.%m.%Y %H:%M} — {who}: {what}")
+
+
+def _card_buttons(target: User, caps: frozenset[Capability]) -> Buttons:
+    roles = tuple(
+        Button(
+            ("✓ " if target.role == role else "") + role.value,
+            callback=f"usr:{target.id}:role:{role.value}",
+        )
+        for role in ROLES
+    )
+    toggles = tuple(
+        Button(
+            ("➖ " if c in caps else "➕ ") + c.value,
+            callback=f"usr:{target.id}:cap:{c.value}:{0 if c in caps else 1}",
+        )
+        for c in Capability
+    )
+    rows: list[tuple[Button, ...]] = [roles[:3], roles[3:]]
+    rows += [toggles[i : i + 2] for i in range(0, len(toggles), 2)]
+    return tuple(rows)

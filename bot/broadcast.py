@@ -1,0 +1,160 @@
+"""/broadcast: a segment by button, the text as the next message, a preview, Confirm.
+
+Nothing is sent before Confirm. Every step re-checks `broadcast`; the sending itself is
+`handlers/broadcasts.py` (through the outbox at bulk priority, with a progress message).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any, Final
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+
+from bot.access import allowed
+from bot.context import Translate
+from bot.outbox import Button, Buttons
+from bot.prompts import ask, on_prompt
+from bot.replies import Reply
+from core.broadcasts import ATTENDANCE, parse_segment, recipients
+from core.clock import Clock
+from core.hub import SignalHub
+from core.roles import ROLES, Capability
+from core.texts import Texts
+from handlers.broadcasts import confirm_broadcast
+from locales import N_
+from models import Broadcast, BroadcastStatus, CrmStatus, User
+
+router: Final[Router] = Router(name=__name__)
+
+NEED = Capability.BROADCAST
+TEXT_LIMIT = 4096
+SEGMENT = re.compile(r"^bcs:([a-z]{1,16})(?::([a-z_]{1,32}))?$")
+DECISION = re.compile(r"^bc:(\d{1,18}):(go|cancel)$")
+
+
+@router.message(Command("broadcast"))
+async def broadcast_command(message: Message, user: User, t: Translate, reply: Reply) -> None:
+    if not await allowed(user, NEED, t, reply):
+        return
+    await reply(html.escape(t(N_("Who should get the broadcast?"))), _segments(t))
+
+
+def _segments(t: Translate) -> Buttons:
+    def button(label: str, data: str) -> Button:
+        return Button(label, callback=data)
+
+    roles = [button(f"👤 {r.value}", f"bcs:role:{r.value}") for r in ROLES]
+    crm = [button(f"📋 {s.value}", f"bcs:crm:{s.value}") for s in CrmStatus]
+    webinar = [button(t(N_("Registered for a webinar")), "bcs:registered")]
+    attendance = {"attended": N_("Attended"), "not_attended": N_("Did not attend")}
+    webinar += [button(t(attendance[a]), f"bcs:attendance:{a}") for a in ATTENDANCE]
+    return tuple(
+        tuple(group[i : i + 3]) for group in (roles, crm, webinar) for i in range(0, len(group), 3)
+    )
+
+
+def _segment_name(segment: dict[str, Any], t: Translate) -> str:
+    kind, value = segment.get("kind"), segment.get("value", "")
+    if kind == "role":
+        return t(N_("role: {value}")).format(value=value)
+    if kind == "crm":
+        return t(N_("CRM status: {value}")).format(value=value)
+    if kind == "registered":
+        return t(N_("registered for a webinar"))
+    return t(N_("webinar attendance: {value}")).format(value=value)
+
+
+@router.callback_query(F.data.startswith("bcs:"))
+async def choose_segment(
+    query: CallbackQuery, user: User, t: Translate, reply: Reply, clock: Clock
+) -> None:
+    if not await allowed(user, NEED, t, query):
+        return
+    match = SEGMENT.match(query.data or "")
+    segment = parse_segment(match[1], match[2] or "") if match else None
+    if segment is None:
+        await query.answer(t(N_("This button is not valid.")), show_alert=True)
+        return
+    draft = await Broadcast.create(author_id=user.id, segment=segment, created_at=clock.now())
+    await ask(clock, user, "broadcast_text", broadcast_id=draft.id)
+    text = t(N_("Segment — {segment}. Now send the text of the message (/cancel to stop)."))
+    await reply(html.escape(text.format(segment=_segment_name(segment, t))))
+    await query.answer()
+
+
+@on_prompt("broadcast_text")
+async def broadcast_text_answer(
+    message: Message, user: User, text: str, data: dict[str, Any], wf: dict[str, Any]
+) -> None:
+    t: Translate = wf["t"]
+    reply: Reply = wf["reply"]
+    clock: Clock = wf["clock"]
+    if not await allowed(user, NEED, t, reply):
+        return
+    draft = await Broadcast.get_or_none(
+        id=int(data.get("broadcast_id", 0)), author_id=user.id, status=BroadcastStatus.DRAFT
+    )
+    if draft is None:
+        await reply(html.escape(t(N_("That question has expired. Please start again."))))
+        return
+    # html_text keeps the author's bold, links, … and escapes everything else.
+    body = message.html_text.strip() if message.text else ""
+    if not body or len(message.text or "") > TEXT_LIMIT:
+        await ask(clock, user, "broadcast_text", broadcast_id=draft.id)
+        await reply(html.escape(t(N_("The text must be 1 to 4096 characters. Send it again."))))
+        return
+    draft.text = body
+    await draft.save(update_fields=["text"])
+    count = len(await recipients(draft.segment))
+    await reply(body)  # exactly what the recipients will see
+    summary = t(N_("Preview above. Segment — {segment}: {count} recipients.")).format(
+        segment=_segment_name(draft.segment, t), count=count
+    )
+    go = Button(t(N_("Send")), callback=f"bc:{draft.id}:go")
+    cancel = Button(t(N_("Cancel")), callback=f"bc:{draft.id}:cancel")
+    await reply(html.escape(summary), ((go, cancel),) if count else ((cancel,),))
+
+
+@router.callback_query(F.data.startswith("bc:"))
+async def decide(
+    query: CallbackQuery,
+    user: User,
+    t: Translate,
+    reply: Reply,
+    hub: SignalHub,
+    clock: Clock,
+    texts: Texts,
+    locale: str,
+) -> None:
+    if not await allowed(user, NEED, t, query):
+        return
+    match = DECISION.match(query.data or "")
+    if match is None or query.message is None:
+        await query.answer(t(N_("This button is not valid.")), show_alert=True)
+        return
+    broadcast_id, action = int(match[1]), match[2]
+    message_id = query.message.message_id
+    if action == "cancel":
+        dropped = await Broadcast.filter(
+            id=broadcast_id, author_id=user.id, status=BroadcastStatus.DRAFT
+        ).update(status=BroadcastStatus.CANCELLED)
+        if not dropped:
+            await query.answer(t(N_("This broadcast can no longer be changed.")), show_alert=True)
+            return
+        await reply.edit(message_id, html.escape(t(N_("Broadcast cancelled. Nothing was sent."))))
+        await query.answer()
+        return
+    total = await confirm_broadcast(hub, clock, texts, locale, broadcast_id, user, reply.chat_id)
+    if total is None:
+        await query.answer(t(N_("This broadcast can no longer be changed.")), show_alert=True)
+        return
+    if total == 0:
+        text = t(N_("Nobody is in this segment now. Nothing was sent."))
+    else:
+        text = t(N_("Confirmed: sending to {total} recipients.")).format(total=total)
+    await reply.edit(message_id, html.escape(text))
+    await query.answer()

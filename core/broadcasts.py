@@ -1,0 +1,69 @@
+"""Broadcast segments and who they reach (the sending is `handlers/broadcasts.py`).
+
+A segment is a small dict (stored in `broadcast.segment` and in the event):
+`{"kind": "role", "value": "partner"}`, `{"kind": "crm", "value": "new"}`,
+`{"kind": "registered"}`, `{"kind": "attendance", "value": "attended"}`.
+Recipients are chats: users with the role (`app_user.chat_id`) or leads
+(`lead_entry.chat_id`); each chat once, chats that blocked the bot left out.
+"""
+
+from __future__ import annotations
+
+from models import CrmStatus, EventRecord, LeadEntry, Role, TelegramChat, User
+
+ATTENDANCE = ("attended", "not_attended")
+PROGRESS_KEY = "bc:{id}:progress"
+RECIPIENT_KEY = "bc:{id}:to:{chat_id}"
+
+
+def parse_segment(kind: str, value: str = "") -> dict[str, str] | None:
+    """The segment a button names, or None when it names none."""
+    if kind == "role" and value in Role._value2member_map_:
+        return {"kind": kind, "value": value}
+    if kind == "crm" and value in CrmStatus._value2member_map_:
+        return {"kind": kind, "value": value}
+    if kind == "registered" and not value:
+        return {"kind": kind}
+    if kind == "attendance" and value in ATTENDANCE:
+        return {"kind": kind, "value": value}
+    return None
+
+
+async def recipients(segment: dict[str, str]) -> list[int]:
+    """The chats a broadcast to `segment` reaches now: unique, reachable, sorted."""
+    kind, value = segment.get("kind"), segment.get("value", "")
+    chats: list[int]
+    if kind == "role":
+        rows = await User.filter(role=value, chat_id__not_isnull=True).values_list(
+            "chat_id", flat=True
+        )
+        chats = [int(c) for c in rows]  # type: ignore[call-overload]
+    elif kind == "crm":
+        rows = await LeadEntry.filter(crm_status=value, chat_id__not_isnull=True).values_list(
+            "chat_id", flat=True
+        )
+        chats = [int(c) for c in rows]  # type: ignore[call-overload]
+    elif kind in ("registered", "attendance"):
+        name = "client_webinar_registered"
+        if kind == "attendance":
+            name = "client_webinar_attendance_classified"
+        rows = await EventRecord.filter(name=name, lead_id__not_isnull=True).values_list(
+            "lead_id", "payload"
+        )
+        ids = {lead for lead, p in rows if kind == "registered" or p.get("attendance") == value}
+        chats = await _lead_chats(sorted(ids))
+    else:
+        return []
+    blocked = set(
+        await TelegramChat.filter(chat_id__in=chats, unreachable_at__not_isnull=True).values_list(
+            "chat_id", flat=True
+        )
+    )
+    return sorted(set(chats) - blocked)
+
+
+async def _lead_chats(lead_ids: list[int]) -> list[int]:
+    rows = await LeadEntry.filter(id__in=lead_ids, chat_id__not_isnull=True).values_list(
+        "chat_id", flat=True
+    )
+    return [int(c) for c in rows]  # type: ignore[call-overload]
