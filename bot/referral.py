@@ -11,11 +11,12 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
+from bot.access import allowed
 from bot.context import Translate
 from bot.replies import Reply
 from core.links import Links
 from core.referrals import ensure_ref_code, funnel_of
-from core.roles import Capability, can
+from core.roles import Capability
 from handlers.binding import REF_PREFIX
 from locales import N_
 from models import User
@@ -27,8 +28,7 @@ router: Final[Router] = Router(name=__name__)
 async def show_links(
     message: Message, user: User, t: Translate, links: Links, reply: Reply
 ) -> None:
-    if not await can(user, Capability.LEADS_VIEW_OWN):
-        await reply(t(N_("Referral links are for partners.")))
+    if not await allowed(user, Capability.LEADS_VIEW_OWN, t, reply):
         return
     code = await ensure_ref_code(user)
     funnel = await funnel_of(user)

@@ -356,5 +356,5 @@ async def test_referral_links_are_for_partners(
         zoe = fake.create_user("Zoe", language_code="en")
         sent = fake.send_text(zoe.id, "/ref")
         (reply,) = await fake.wait_for_messages(zoe.id, after=sent["message_id"])
-        assert reply["text"] == "Referral links are for partners."
+        assert reply["text"] == "Sorry, this is not available to you (it needs “leads_view_own”)."
         assert (await User.get(telegram_id=zoe.id)).ref_code is None
