@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -41,6 +42,7 @@ CSV_COLUMNS = (
     "last_note",
 )
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+E164 = re.compile(r"\+[1-9]\d{6,14}")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -139,6 +141,8 @@ async def add_note(
 
 def _safe(value: object) -> str:
     text = "" if value is None else str(value)
+    if E164.fullmatch(text):  # a stored phone number: digits only, cannot be a formula
+        return text
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 

@@ -332,7 +332,7 @@ async def test_export_sends_the_scope_as_csv(
         anna = by_id[str(first.id)]
         assert (anna["name"], anna["phone"], anna["utm_source"], anna["in_telegram"]) == (
             "Анна",
-            "'+79161234567",
+            "+79161234567",
             "vk",
             "yes",
         )
