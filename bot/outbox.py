@@ -9,6 +9,7 @@ Telegram's limits. The idempotency `key` makes enqueueing safe to repeat.
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -204,3 +205,32 @@ async def enqueue(
     )
     await OutboxMessage.bulk_create([row], ignore_conflicts=True, using_db=connection)
     return True
+
+
+async def enqueue_many(
+    connection: BaseDBAsyncClient,
+    clock: Clock,
+    messages: Iterable[tuple[str, Outgoing]],
+    *,
+    priority: Priority = Priority.NORMAL,
+    batch: int = 500,
+) -> None:
+    """`enqueue` for many (key, message) pairs at once (a broadcast to thousands): one
+    insert per `batch`; keys already queued are skipped, so a retry adds nothing."""
+    now = clock.now()
+    rows = [
+        OutboxMessage(
+            key=key,
+            chat_id=message.chat_id,
+            method=message.method,
+            payload=message.payload(),
+            priority=int(priority),
+            not_before=now,
+            created_at=now,
+        )
+        for key, message in messages
+    ]
+    for start in range(0, len(rows), batch):
+        await OutboxMessage.bulk_create(
+            rows[start : start + batch], ignore_conflicts=True, using_db=connection
+        )

@@ -13,7 +13,7 @@ import html
 from collections import Counter
 from dataclasses import dataclass
 
-from bot.outbox import OutgoingEdit, OutgoingMessage, enqueue
+from bot.outbox import OutgoingEdit, OutgoingMessage, enqueue, enqueue_many
 from core.broadcasts import PROGRESS_KEY, RECIPIENT_KEY, recipients
 from core.clock import Clock
 from core.events import CoreBroadcastConfirmed
@@ -46,14 +46,18 @@ class BroadcastConsumers:
         chats = await recipients(broadcast.segment)
         prefix = RECIPIENT_KEY.format(id=broadcast.id, chat_id="")
         async with self.deps.hub.transaction() as tx:
-            for chat_id in chats:
-                await enqueue(
-                    tx.connection,
-                    self.deps.clock,
-                    key=RECIPIENT_KEY.format(id=broadcast.id, chat_id=chat_id),
-                    message=OutgoingMessage(chat_id, broadcast.text),
-                    priority=Priority.BULK,
-                )
+            await enqueue_many(
+                tx.connection,
+                self.deps.clock,
+                (
+                    (
+                        RECIPIENT_KEY.format(id=broadcast.id, chat_id=chat_id),
+                        OutgoingMessage(chat_id, broadcast.text),
+                    )
+                    for chat_id in chats
+                ),
+                priority=Priority.BULK,
+            )
             # From now on `total` is what was queued: the progress counts against it.
             total = (
                 await OutboxMessage.filter(key__startswith=prefix).using_db(tx.connection).count()

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.outbox import Button, OutgoingMessage, enqueue
+from bot.outbox import Button, OutgoingMessage, enqueue, enqueue_many
 from bot.sender import OutboxSender, RealTime
 from bot.setup import create_bot
 from core.clock import FakeClock
@@ -241,3 +241,14 @@ async def test_time_critical_messages_overtake_bulk(
     await bot.session.close()
     order = [c.chat_id for c in tg.calls if c.method == "sendMessage"]
     assert order[0] == chats[-1]
+
+
+async def test_many_messages_are_queued_once_however_often_a_broadcast_is_retried(
+    hub: SignalHub, clock: FakeClock
+) -> None:
+    messages = [(f"bc:1:to:{chat}", OutgoingMessage(chat, "news")) for chat in range(1, 1201)]
+    for _ in range(2):  # the consumer retried after a crash: nothing is added
+        async with hub.transaction() as tx:
+            await enqueue_many(tx.connection, clock, messages, priority=Priority.BULK)
+    rows = await OutboxMessage.filter(key__startswith="bc:1:to:").values_list("chat_id", "priority")
+    assert sorted(rows) == [(chat, Priority.BULK) for chat in range(1, 1201)]
