@@ -38,6 +38,10 @@ class TelegramDriver:
         """The user writes `text` to the bot; returns the user's message."""
         return users.send_text(self.world, user_id, text)
 
+    def send_photo(self, user_id: int, data: bytes, caption: str = "") -> Json:
+        """The user sends an image with an optional caption (e.g. `/profile`)."""
+        return users.send_photo(self.world, user_id, data, caption)
+
     def send_start(self, user_id: int, payload: str = "") -> Json:
         """The user opens the bot's deep link: `/start <payload>` (or a bare `/start`)."""
         return users.send_start(self.world, user_id, payload)

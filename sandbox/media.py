@@ -39,7 +39,7 @@ def _jpeg_size(data: bytes) -> tuple[str, int, int] | None:
     return None
 
 
-def _new_file(
+def new_file(
     world: World, kind: str, name: str, mime: str, data: bytes = b"", url: str = ""
 ) -> StoredFile:
     number = next(world.file_numbers)
@@ -59,11 +59,11 @@ def input_file(world: World, p: Params, field: str) -> StoredFile:
         mime = upload.content_type
         if mime == "application/octet-stream":  # what aiohttp says for any part; guess
             mime = mimetypes.guess_type(upload.filename)[0] or mime
-        return _new_file(world, field, upload.filename, mime, upload.data)
+        return new_file(world, field, upload.filename, mime, upload.data)
     if value in world.files:
         return world.files[value]
     if value.startswith(("http://", "https://")):
-        return _new_file(world, field, value.rsplit("/", 1)[-1] or field, "", url=value)
+        return new_file(world, field, value.rsplit("/", 1)[-1] or field, "", url=value)
     if not value:
         raise bad_request(f"there is no {field} in the request")
     raise bad_request("wrong file identifier/HTTP URL specified")

@@ -10,11 +10,13 @@ import re
 
 from sandbox.keyboards import find_callback_button
 from sandbox.markup import detect_entities, utf16_len
+from sandbox.media import image_size, new_file
 from sandbox.protocol import Json
 from sandbox.world import SandboxUser, World
 
 START_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
 
 
 class UserActionError(ValueError):
@@ -41,6 +43,33 @@ def send_text(world: World, user_id: int, text: str) -> Json:
     content: Json = {"text": text}
     if entities := detect_entities(text, []):
         content["entities"] = entities
+    message = world.store(user.id, user.to_api(), content)
+    world.push_update("message", dict(message))
+    return message
+
+
+def send_photo(world: World, user_id: int, data: bytes, caption: str = "") -> Json:
+    """The user sends an image (PNG, JPEG or GIF) with an optional caption; the bot
+    gets it as `photo` sizes whose file_id it may use to send the photo on."""
+    user = get_user(world, user_id)
+    size = image_size(data)
+    if size is None:
+        raise UserActionError("only an image can be sent as a photo")
+    if utf16_len(caption) > CAPTION_LIMIT:
+        raise UserActionError("a caption is at most 1024 characters")
+    mime, width, height = size
+    stored = new_file(world, "photo", "photo", mime, data)
+    stored.width, stored.height = width, height
+    world.files[stored.file_id] = stored
+    if user.blocked:
+        set_blocked(world, user_id, blocked=False)
+    user.started = True
+    photo = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id}
+    content: Json = {"photo": [photo | {"width": width, "height": height, "file_size": len(data)}]}
+    if caption:
+        content["caption"] = caption
+        if entities := detect_entities(caption, []):
+            content["caption_entities"] = entities
     message = world.store(user.id, user.to_api(), content)
     world.push_update("message", dict(message))
     return message

@@ -10,7 +10,6 @@ from core.roles import Capability
 from core.users import set_capability, set_role
 from models import Role, User
 from sandbox import FakeTelegram
-from sandbox.media import _new_file
 from sandbox.world import SandboxUser
 
 # The smallest valid PNG (1×1): what a user's photo is made of in the fake.
@@ -61,18 +60,9 @@ def forge_press(fake: FakeTelegram, account: SandboxUser, data: str) -> str:
 
 
 def send_photo(fake: FakeTelegram, account: SandboxUser, caption: str) -> dict[str, Any]:
-    """The user sends a photo with `caption`; the fake keeps it, so the bot may send it
-    on by file_id as Telegram allows."""
-    world = fake.world
-    stored = _new_file(world, "photo", "me.png", "image/png", PNG_1X1)
-    stored.width = stored.height = 1
-    world.files[stored.file_id] = stored
-    size = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id}
-    content = {"photo": [size | {"width": 1, "height": 1}], "caption": caption}
-    account.started = True
-    message = world.store(account.id, account.to_api(), content)
-    world.push_update("message", dict(message))
-    return message
+    """The user sends a photo with `caption` (the fake keeps it, so the bot may send it on
+    by file_id, as Telegram allows)."""
+    return fake.send_photo(account.id, PNG_1X1, caption)
 
 
 def with_text(messages: list[dict[str, Any]], start: str) -> list[dict[str, Any]]:

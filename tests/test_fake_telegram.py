@@ -29,6 +29,7 @@ from aiogram.types import (
 
 from core.clock import FakeClock
 from sandbox import FakeTelegram, RateLimiter, RateLimits, SandboxUser
+from sandbox.users import UserActionError
 from tests.telegram_helpers import TOKEN, fake_bot, png
 
 PNG = png(2, 3)
@@ -372,3 +373,18 @@ def test_rate_limiter_counts_groups_per_minute(clock: FakeClock) -> None:
     limiter.check("editMessageText", -100)  # edits are not sends
     with pytest.raises(Exception, match="retry after 57"):
         limiter.check("sendMessage", -100)
+
+
+async def test_a_user_sends_a_photo_the_bot_can_send_on(
+    bot: Bot, fake: FakeTelegram, anna: SandboxUser
+) -> None:
+    sent = fake.send_photo(anna.id, PNG, caption="/profile")
+    update = fake.world.updates[-1]["message"]
+    assert update["message_id"] == sent["message_id"]
+    assert update["caption"] == "/profile"
+    (size,) = update["photo"]
+    assert (size["width"], size["height"]) == (2, 3)
+    forwarded = await bot.send_photo(anna.id, size["file_id"])
+    assert forwarded.photo
+    with pytest.raises(UserActionError, match="only an image"):
+        fake.send_photo(anna.id, b"not an image")
