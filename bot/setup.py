@@ -23,6 +23,7 @@ from bot import (
     unsubscribe,
 )
 from bot.context import UserContext
+from bot.ordering import OneAtATimePerChat
 from bot.replies import Replies
 from core.clock import Clock
 from core.hub import SignalHub
@@ -55,6 +56,8 @@ def create_dispatcher(
     dispatcher = Dispatcher(
         settings=settings, clock=clock, hub=hub, links=links, texts=texts, engine=engine
     )
+    # aiogram's own update middleware (which finds event_chat) was registered first.
+    dispatcher.update.outer_middleware(OneAtATimePerChat())
     context = UserContext(clock, settings, texts, replies)
     dispatcher.message.outer_middleware(context)
     dispatcher.callback_query.outer_middleware(context)

@@ -38,3 +38,19 @@ async def test_help_lists_the_tools_each_role_may_use(
     assert "/broadcast" not in shown[Role.SPEAKER]
     assert "/users" in shown[Role.ADMIN]
     assert "/broadcast" in shown[Role.ADMIN]
+
+
+async def test_answers_come_in_the_order_the_person_wrote(
+    product: Callable[..., Any], telegram: tuple[FakeTelegram, str]
+) -> None:
+    fake, _ = telegram
+    async with product():
+        zoe = fake.create_user("Zoe", language_code="en")
+        first = fake.send_text(zoe.id, "/start")
+        for _ in range(3):  # written faster than the bot answers
+            fake.send_text(zoe.id, "/start")
+            fake.send_text(zoe.id, "hello?")
+        # A chat gets about one message a second (Telegram's limit): 7 take ~7 s.
+        answers = await fake.wait_for_messages(zoe.id, 7, 20, after=first["message_id"])
+    kinds = ["greeting" if a["text"].startswith("Hello, Zoe") else "other" for a in answers]
+    assert kinds == ["greeting"] + ["greeting", "other"] * 3
