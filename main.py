@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiohttp import web
@@ -144,18 +145,28 @@ async def start(rt: Runtime, *, api_base: str | None = None) -> None:
     )
 
 
+async def _finish(task: asyncio.Task[Any], *, cancel: bool, seconds: float = 5.0) -> None:
+    """Let `task` end (cancelling it first, or after `seconds`); never wait forever."""
+    if cancel:
+        task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        log.error("stop: %s did not end in %ss; cancelling it", task.get_name(), seconds)
+        task.cancel()
+        await asyncio.wait({task}, timeout=seconds)
+    if task.done() and not task.cancelled() and task.exception() is not None:
+        log.error("stop: %s had failed", task.get_name(), exc_info=task.exception())
+
+
 async def stop(rt: Runtime) -> None:
     if rt.dispatcher is not None:
         with contextlib.suppress(RuntimeError):
             await rt.dispatcher.stop_polling()
-    for task in rt.tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, 5)
+    for task in rt.tasks:  # polling ends by itself once told to stop
+        await _finish(task, cancel=False)
     for background in (rt.waker_task, rt.sender_task):
         if background is not None:
-            background.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await background
+            await _finish(background, cancel=True)
     if rt.sender is not None:
         await rt.sender.finish_inflight()
     if rt.scheduler is not None:

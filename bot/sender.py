@@ -211,9 +211,12 @@ class OutboxSender:
         if len(self._inflight) >= self._concurrency:  # a finished send wakes us
             waits = [self._poll]
         self._wake.clear()
+        timeout = max(0.001, min(waits)) / self._pace.scale
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+        # cancellation that lands as its timeout fires, and `run()` then never stops.
         with contextlib.suppress(TimeoutError):
-            timeout = max(0.001, min(waits)) / self._pace.scale
-            await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+            async with asyncio.timeout(timeout):
+                await self._wake.wait()
 
     # ---- one message --------------------------------------------------------------------
 

@@ -174,7 +174,8 @@ async def events(request: web.Request) -> web.StreamResponse:
         await _send(response, snapshot(fake, user))
         while True:
             try:
-                event = await asyncio.wait_for(queue.get(), PING_SECONDS)
+                async with asyncio.timeout(PING_SECONDS):  # not wait_for: see bot/sender.py
+                    event = await queue.get()
             except TimeoutError:
                 await response.write(b": ping\n\n")
                 continue

@@ -60,8 +60,10 @@ class Waker:
             delay = MAX_SLEEP_SECONDS if due is None else due - self._clock.now()
             delay = min(max(delay, 0.0), MAX_SLEEP_SECONDS)
             if delay > 0:
+                # asyncio.timeout: wait_for can swallow a cancellation on Python 3.11.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), timeout=delay)
+                    async with asyncio.timeout(delay):
+                        await self._changed.wait()
 
 
 BROADCAST_PROGRESS_SECONDS = 3.0

@@ -252,3 +252,22 @@ async def test_many_messages_are_queued_once_however_often_a_broadcast_is_retrie
             await enqueue_many(tx.connection, clock, messages, priority=Priority.BULK)
     rows = await OutboxMessage.filter(key__startswith="bc:1:to:").values_list("chat_id", "priority")
     assert sorted(rows) == [(chat, Priority.BULK) for chat in range(1, 1201)]
+
+
+async def test_the_sender_stops_whenever_it_is_cancelled(
+    hub: SignalHub, clock: FakeClock, settings: Settings, fake: tuple[FakeTelegram, str]
+) -> None:
+    # A cancellation that lands just as the idle wait is woken (a send finishing during
+    # shutdown) must still stop `run()`: asyncio.wait_for on Python 3.11 swallowed it, and
+    # shutdown hung for good.
+    bot, sender = await make_sender(fake[1], hub, clock, settings, poll_seconds=0.05)
+    try:
+        for attempt in range(20):
+            task = asyncio.create_task(sender.run())
+            await asyncio.sleep(0.01)  # idle: waiting to be woken
+            sender.notify()
+            task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=2)
+            assert done, f"run() ignored its cancellation (attempt {attempt})"
+    finally:
+        await bot.session.close()
