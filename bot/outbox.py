@@ -51,8 +51,13 @@ class Outgoing(Protocol):
     def payload(self) -> dict[str, Any]: ...
 
 
-def _markup(buttons: Buttons) -> dict[str, Any]:
-    return {"inline_keyboard": [[b.as_dict() for b in row] for row in buttons]}
+def _with(data: dict[str, Any], buttons: Buttons, caption: str = "") -> dict[str, Any]:
+    """`data` plus an HTML caption and inline buttons, where there are any."""
+    if caption:
+        data |= {"caption": caption, "parse_mode": "HTML"}
+    if buttons:
+        data["reply_markup"] = {"inline_keyboard": [[b.as_dict() for b in row] for row in buttons]}
+    return data
 
 
 @dataclass(frozen=True)
@@ -67,15 +72,13 @@ class OutgoingMessage:
     method: str = "sendMessage"
 
     def payload(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
+        data = {
             "text": self.text,
             "parse_mode": "HTML",
             "link_preview_options": {"is_disabled": self.disable_preview},
             **self.extra,
         }
-        if self.buttons:
-            data["reply_markup"] = _markup(self.buttons)
-        return data
+        return _with(data, self.buttons)
 
 
 @dataclass(frozen=True)
@@ -89,15 +92,13 @@ class OutgoingEdit:
     method: str = "editMessageText"
 
     def payload(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
+        data = {
             "message_id": self.message_id,
             "text": self.text,
             "parse_mode": "HTML",
             "link_preview_options": {"is_disabled": True},
         }
-        if self.buttons:
-            data["reply_markup"] = _markup(self.buttons)
-        return data
+        return _with(data, self.buttons)
 
 
 @dataclass(frozen=True)
@@ -125,12 +126,7 @@ class OutgoingFile:
             "filename": self.filename,
             "b64": base64.b64encode(self.data).decode("ascii"),
         }
-        data: dict[str, Any] = {FILE_KEY: upload}
-        if self.caption:
-            data |= {"caption": self.caption, "parse_mode": "HTML"}
-        if self.buttons:
-            data["reply_markup"] = _markup(self.buttons)
-        return data
+        return _with({FILE_KEY: upload}, self.buttons, self.caption)
 
 
 @dataclass(frozen=True)
@@ -144,12 +140,7 @@ class OutgoingPhoto:
     method: str = "sendPhoto"
 
     def payload(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"photo": self.file_id}
-        if self.caption:
-            data |= {"caption": self.caption, "parse_mode": "HTML"}
-        if self.buttons:
-            data["reply_markup"] = _markup(self.buttons)
-        return data
+        return _with({"photo": self.file_id}, self.buttons, self.caption)
 
 
 @dataclass(frozen=True)
@@ -164,14 +155,8 @@ class OutgoingCaptionEdit:
     method: str = "editMessageCaption"
 
     def payload(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "message_id": self.message_id,
-            "caption": self.caption,
-            "parse_mode": "HTML",
-        }
-        if self.buttons:
-            data["reply_markup"] = _markup(self.buttons)
-        return data
+        data = {"message_id": self.message_id, "caption": self.caption, "parse_mode": "HTML"}
+        return _with(data, self.buttons)
 
 
 async def enqueue(

@@ -63,6 +63,24 @@ async def _decided_by(status: Review, decided_by_id: int | None, t: Translate) -
     return "❌ " + html.escape(t(N_("Rejected by {who}"))).format(who=who)
 
 
+async def _report(
+    query: CallbackQuery,
+    reply: Reply,
+    t: Translate,
+    status: Review,
+    decided_by_id: int | None,
+    changed: bool,
+) -> None:
+    """After a review button: the notice says who decided; a press that changed nothing
+    (decided before, by this or another reviewer) gets that as an alert instead."""
+    line = await _decided_by(status, decided_by_id, t)
+    if not changed:
+        await query.answer(_plain(line), show_alert=True)
+        return
+    await query.answer()
+    await _close_notice(query, reply, line)
+
+
 async def _close_notice(query: CallbackQuery, reply: Reply, verdict: str) -> None:
     """The pressed notice loses its buttons and says who decided."""
     notice = query.message
@@ -91,12 +109,7 @@ async def decide_application(
         await query.answer(t(N_("This application no longer exists.")), show_alert=True)
         return
     application = decision.application
-    line = await _decided_by(application.status, application.decided_by_id, t)
-    if not decision.changed:
-        await query.answer(_plain(line), show_alert=True)
-        return
-    await query.answer()
-    await _close_notice(query, reply, line)
+    await _report(query, reply, t, application.status, application.decided_by_id, decision.changed)
 
 
 @router.callback_query(F.data.regexp(r"^prof:\d{1,18}:(approve|reject)$"))
@@ -116,12 +129,7 @@ async def decide_profile_change(
         await query.answer(text, show_alert=True)
         return
     change = decision.change
-    line = await _decided_by(change.status, change.decided_by_id, t)
-    if not decision.changed:
-        await query.answer(_plain(line), show_alert=True)
-        return
-    await query.answer()
-    await _close_notice(query, reply, line)
+    await _report(query, reply, t, change.status, change.decided_by_id, decision.changed)
 
 
 def _plain(text: str) -> str:

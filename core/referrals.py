@@ -7,7 +7,6 @@ import secrets
 from dataclasses import dataclass
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
@@ -34,13 +33,12 @@ async def new_ref_code(connection: BaseDBAsyncClient | None = None) -> str:
 
 
 async def ensure_ref_code(user: User) -> str:
-    """The user's referral code, made on first use (unique; a clash is simply retried)."""
-    while not user.ref_code:
-        user.ref_code = _new_code()
-        try:
-            await user.save(update_fields=["ref_code"])
-        except IntegrityError:
-            user.ref_code = None
+    """The user's referral code, made on first use. Set only where none is yet, so two
+    requests at once agree on one code instead of the later one replacing the first."""
+    if not user.ref_code:
+        await User.filter(id=user.id, ref_code=None).update(ref_code=await new_ref_code())
+        await user.refresh_from_db(fields=["ref_code"])
+    assert user.ref_code
     return user.ref_code
 
 
