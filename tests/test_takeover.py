@@ -74,7 +74,7 @@ async def ingest(rt: main.Runtime, payload: dict[str, str]) -> str:
     async with aiohttp.ClientSession() as http, http.post(url, json=payload, headers=secret) as r:
         assert r.status in (200, 201), await r.text()
         link = (await r.json())["start_link"]
-    return parse_qs(urlsplit(link).query)["start"][0]
+    return parse_qs(urlsplit(str(link)).query)["start"][0]
 
 
 def knows_nothing_of_anna(fake: FakeTelegram, mallory: SandboxUser) -> None:
