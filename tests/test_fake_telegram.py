@@ -347,17 +347,19 @@ async def test_a_user_shares_their_own_contact_through_a_request_contact_button(
     fake.send_contact(anna.id, "8 800 000 00 00", "Shop")  # from her address book
     updates = await bot.get_updates(offset=(await bot.get_updates())[0].update_id + 1)
 
-    own, _, forwarded, card = (u.message for u in updates)
-    assert own is not None and own.contact is not None and own.from_user is not None
-    assert (own.contact.phone_number, own.contact.user_id) == ("79161234567", anna.id)
-    assert own.contact.first_name == "Anna"
-    assert own.from_user.id == anna.id
-    assert forwarded is not None and forwarded.contact is not None
-    assert (forwarded.contact.phone_number, forwarded.contact.user_id) == ("447911123456", bob.id)
-    assert forwarded.forward_origin is not None
-    assert forwarded.forward_origin.sender_user.id == bob.id  # type: ignore[union-attr]
-    assert card is not None and card.contact is not None
-    assert (card.contact.phone_number, card.contact.user_id) == ("88000000000", None)
+    own, _, forwarded, card = [
+        u.message.model_dump(exclude_none=True) for u in updates if u.message
+    ]
+    anna_api = {"id": anna.id, "is_bot": False, "first_name": "Anna", "username": "anna_k"}
+    assert own["contact"] == {"phone_number": "79161234567", "first_name": "Anna"} | {
+        "user_id": anna.id
+    }
+    assert own["from_user"] == anna_api | {"language_code": "ru"}
+    assert forwarded["contact"] == {"phone_number": "447911123456", "first_name": "Bob"} | {
+        "user_id": bob.id
+    }
+    assert forwarded["forward_origin"]["sender_user"]["id"] == bob.id
+    assert card["contact"] == {"phone_number": "88000000000", "first_name": "Shop"}
 
     await bot.send_message(
         anna.id, "Thanks", reply_markup=ReplyKeyboardRemove(remove_keyboard=True)
