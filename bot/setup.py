@@ -11,6 +11,7 @@ from aiogram.enums import ParseMode
 from bot import (
     admin_users,
     broadcast,
+    contact,
     fallback,
     language,
     lead_card,
@@ -65,6 +66,7 @@ def create_dispatcher(
     _attach(
         dispatcher,
         start.router,
+        contact.router,
         language.router,
         unsubscribe.router,
         lead_card.router,

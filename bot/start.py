@@ -9,7 +9,7 @@ from typing import Final
 
 from aiogram import Router
 from aiogram.filters import CommandObject, CommandStart
-from aiogram.types import Message
+from aiogram.types import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from bot.context import Translate, locale_of
@@ -25,6 +25,7 @@ from core.texts import Texts
 from handlers.binding import (
     REF_PREFIX,
     Bind,
+    OnBound,
     TelegramPerson,
     bind_start_token,
     ingest_telegram_referral,
@@ -49,7 +50,47 @@ ANSWERS = {
         "I don't recognise this link. Please use the button on the registration page, "
         "or register on the website: {form_url}"
     ),
+    # Nothing of the lead (no name, no partner) until the phone is proven.
+    Bind.CONFIRM_PHONE: N_(
+        "To link this chat to your registration, please confirm your phone number: "
+        "tap the button below."
+    ),
+    Bind.CANNOT_CONFIRM: N_(
+        "I can't link this chat to that registration from here. Please open the bot with "
+        "the link you received when you first registered."
+    ),
+    Bind.PHONE_MISMATCH: N_(
+        "The phone number of your Telegram account is not the one in the registration, so "
+        "I can't link it to this chat. Please open the bot with the link you received when "
+        "you first registered."
+    ),
+    Bind.NOT_OWN_CONTACT: N_(
+        "That is not your own contact. Please tap the button below to share the phone "
+        "number of this Telegram account."
+    ),
+    Bind.NOTHING_TO_CONFIRM: N_(
+        "Thank you, but I did not ask for a phone number. To link your registration, use "
+        "the button on the registration page: {form_url}"
+    ),
 }
+SHARE_PHONE = N_("📱 Share my phone number")
+# A contact-sharing keyboard is gone once it has served, whatever the answer.
+REMOVE_KEYBOARD = ReplyKeyboardRemove(remove_keyboard=True).model_dump(exclude_none=True)
+
+
+def share_phone_keyboard(t: Translate) -> dict[str, object]:
+    """A one-tap button that sends Telegram's verified number of this account."""
+    button = KeyboardButton(text=t(SHARE_PHONE), request_contact=True)
+    markup = ReplyKeyboardMarkup(keyboard=[[button]], resize_keyboard=True, one_time_keyboard=True)
+    return markup.model_dump(exclude_none=True)
+
+
+def answer(t: Translate, outcome: Bind, chat_id: int, form_url: str) -> OutgoingMessage:
+    """What the bot says about a binding outcome, with the keyboard that goes with it."""
+    asks = outcome in (Bind.CONFIRM_PHONE, Bind.NOT_OWN_CONTACT)
+    keyboard = share_phone_keyboard(t) if asks else REMOVE_KEYBOARD
+    text = t(ANSWERS[outcome]).format(form_url=form_url)
+    return OutgoingMessage(chat_id, text, extra={"reply_markup": keyboard})
 
 
 @router.message(CommandStart())
@@ -90,23 +131,34 @@ async def start(
         )
         return
 
-    async def answer_bound(connection: BaseDBAsyncClient, lead: LeadEntry) -> None:
-        # Now that the lead is known, its page language counts (if Telegram gave none).
-        bound_t = partial(texts, texts.pick(user.locale, user.language_code, lead.locale))
-        text = bound_t(ANSWERS[Bind.BOUND]).format(form_url=form_url)
-        await reply.send(OutgoingMessage(reply.chat_id, text), connection)
-
     outcome = Bind.UNKNOWN
     if PAYLOAD.match(payload):
-        result = await bind_start_token(hub, clock, settings, payload, user, answer_bound)
-        outcome = result.outcome
+        on_bound = answer_bound(reply, texts, user, form_url)
+        outcome = (await bind_start_token(hub, clock, settings, payload, user, on_bound)).outcome
+    await answer_outcome(reply, texts, t, user, outcome, form_url)
+
+
+def answer_bound(reply: Reply, texts: Texts, user: User, form_url: str) -> OnBound:
+    """The answer to a binding, queued inside its transaction (ahead of the welcome)."""
+
+    async def on_bound(connection: BaseDBAsyncClient, lead: LeadEntry) -> None:
+        # Now that the lead is known, its page language counts (if Telegram gave none).
+        bound_t = partial(texts, texts.pick(user.locale, user.language_code, lead.locale))
+        await reply.send(answer(bound_t, Bind.BOUND, reply.chat_id, form_url), connection)
+
+    return on_bound
+
+
+async def answer_outcome(
+    reply: Reply, texts: Texts, t: Translate, user: User, outcome: Bind, form_url: str
+) -> None:
+    """Answer any other outcome of `bind_start_token` or `prove_contact`."""
     if outcome is Bind.BOUND:
         return  # answered inside the binding (answer_bound)
     if outcome is Bind.ALREADY_YOURS:
         # Now that the lead is known, its page language counts (if Telegram gave none).
-        locale = await locale_of(user, texts)
-        t = partial(texts, locale)
-    await reply(t(ANSWERS[outcome]).format(form_url=form_url))
+        t = partial(texts, await locale_of(user, texts))
+    await reply.send(answer(t, outcome, reply.chat_id, form_url))
 
 
 def _person(user: User) -> TelegramPerson:

@@ -126,3 +126,12 @@ def valid_tz(value: str) -> str | None:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return None
     return value
+
+
+def telegram_phone(value: str) -> str | None:
+    """The phone number of a Telegram contact (`Contact.phone_number`: the international
+    number in digits, with or without a leading "+") as E.164, or None."""
+    digits = value.strip().removeprefix("+")
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 15:
+        return None
+    return normalise_phone(f"+{digits}", "ZZ")

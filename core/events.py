@@ -110,7 +110,11 @@ class CoreLeadCreated(Event):
 @event(
     "core_lead_bound",
     summary="A lead opened the bot through its personal deep link: its Telegram chat is known.",
-    emitters=("bot: /start <token>", "bot: /start ref_<code>"),
+    emitters=(
+        "bot: /start <token>",
+        "bot: /start ref_<code>",
+        "bot: a shared contact proving the lead's phone",
+    ),
 )
 @dataclass(frozen=True, kw_only=True)
 class CoreLeadBound(Event):

@@ -56,11 +56,15 @@ def new_start_token() -> str:
 async def core_ingest_event(
     hub: SignalHub, clock: Clock, contact: Contact, *, telegram_user: User | None = None
 ) -> IngestResult:
-    """Create or update the `lead_entry` for `contact`; emit `core_lead_created` if new.
+    """Create the `lead_entry` for `contact`, or record a touch of the one it matches;
+    emit `core_lead_created` if new.
 
     The same person (same E.164 phone, same e-mail, or — from the bot — the same Telegram
     user) is the same lead: `first_touch_at` and the first-touch attribution never change;
-    each touch is recorded. A lead created from the bot is bound to that user's chat.
+    each touch is recorded with what it brought. Knowing a phone or an e-mail proves
+    nothing, so a touch that matched by them changes nothing on the lead: its data stays
+    on the touch, and its link binds only once the person proves the lead's phone
+    (`handlers/binding.py`). A lead created from the bot is bound to that user's chat.
     """
     job = _Job(contact, telegram_user, clock)
     for attempt in range(3):
@@ -108,19 +112,19 @@ async def _ingest_batch(tx: Publisher, jobs: list[_Job]) -> list[IngestResult]:
     db = tx.connection
     known = await _known_leads(jobs, db)
     partners = await _partners({j.contact.ref for j in jobs if j.contact.ref}, db)
-    plan: list[tuple[_Job, _Lead, bool]] = []
+    plan: list[tuple[_Job, _Lead, str | None]] = []
     for job in jobs:
         keys = _keys(job.contact, job.telegram_user)
-        lead = next((known[k] for k in keys if k in known), None)
-        created = lead is None
+        matched_by, lead = next(((k[0], known[k]) for k in keys if k in known), (None, None))
         if lead is None:
             lead = _new_lead(job, partners.get(job.contact.ref or ""))
-        else:
+        elif matched_by == "user_id":
+            # The lead's own Telegram account (Telegram vouches for it): proven.
             _fill_in(lead, job.contact, known, job.clock)
         _index(lead, known)
-        plan.append((job, lead, created))
+        plan.append((job, lead, matched_by))
 
-    fresh = [lead for _, lead, created in plan if created]
+    fresh = [lead for _, lead, matched_by in plan if matched_by is None]
     ids = await insert_rows(db, LeadEntry, [lead.row for lead in fresh])
     for lead, lead_id in zip(fresh, ids, strict=True):
         lead.row["id"] = lead_id
@@ -129,9 +133,10 @@ async def _ingest_batch(tx: Publisher, jobs: list[_Job]) -> list[IngestResult]:
         await LeadEntry.filter(id=lead.row["id"]).using_db(db).update(**changes)
 
     results, touches, events = [], [], []
-    for job, lead, created in plan:
+    for job, lead, matched_by in plan:
         token = new_start_token()
-        touches.append(_touch(job, lead.row["id"], token))
+        created = matched_by is None
+        touches.append(_touch(job, lead.row["id"], token, matched_by))
         events += _events(job, lead.row, created)
         results.append(IngestResult(lead_id=lead.row["id"], created=created, start_token=token))
     await insert_rows(db, LeadTouch, touches, returning_ids=False)
@@ -222,10 +227,38 @@ def _fill_in(
         lead.changed.update(updates)
 
 
-def _touch(job: _Job, lead_id: int, token: str) -> dict[str, Any]:
+async def fill_in_from_proven_touch(
+    db: BaseDBAsyncClient, clock: Clock, touch: LeadTouch, lead: LeadEntry
+) -> None:
+    """The person of `touch` has proven `lead` (its link now binds): what the touch
+    brought fills what the lead lacks, as a touch of the lead's own account always did.
+
+    Never rewrites a value, never takes a contact another lead has (run it in the
+    binding's transaction).
+    """
+    updates: dict[str, Any] = {}
+    for name in ("name", "tz", "locale"):
+        if getattr(touch, name) and not getattr(lead, name):
+            updates[name] = getattr(touch, name)
+    for kind in ("phone", "email"):
+        value = getattr(touch, kind)
+        if not value or getattr(lead, kind):
+            continue
+        if not await LeadEntry.filter(**{kind: value}).using_db(db).exists():
+            updates[kind] = value
+    if updates:
+        await LeadEntry.filter(id=lead.id).using_db(db).update(**updates, updated_at=clock.now())
+
+
+def _touch(job: _Job, lead_id: int, token: str, matched_by: str | None) -> dict[str, Any]:
     c = job.contact
     return {
         "lead_id": lead_id,
+        "matched_by": matched_by,
+        "name": c.name,
+        "phone": c.phone,
+        "email": c.email,
+        "locale": c.locale,
         "source": c.source,
         "ref": c.ref,
         "utm": c.utm,

@@ -1,4 +1,12 @@
-"""Use cases of a person opening the bot: who they are, and which lead is theirs."""
+"""Use cases of a person opening the bot: who they are, and which lead is theirs.
+
+Binding a lead to a Telegram account gives that account the lead's messages (its name,
+its partner), so it needs proof, not knowledge: the link of the touch that created the
+lead (handed only to that browser), the lead's own account, or Telegram's verified
+phone number of this account equal to the lead's. A link of a touch that merely matched
+an existing lead by a phone or an e-mail someone typed proves nothing by itself. The
+rule is written down in docs/security.md ("Identity and binding").
+"""
 
 from __future__ import annotations
 
@@ -7,12 +15,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.queryset import QuerySet
 
 from core.clock import Clock
-from core.contact import Contact
+from core.contact import Contact, telegram_phone
 from core.events import CoreLeadBound
 from core.hub import SignalHub
-from core.ingest import core_ingest_event
+from core.ingest import core_ingest_event, fill_in_from_proven_touch
 from core.settings import Settings
 from models import LeadEntry, LeadTouch, Role, User
 
@@ -41,6 +50,24 @@ class Bind(StrEnum):
     OTHER_ACCOUNT = "other_account"  # the lead belongs to another Telegram account
     EXPIRED = "expired"
     UNKNOWN = "unknown"  # forged, mistyped, or not ours at all
+    # The link of a touch that matched an existing lead: prove its phone (share contact).
+    CONFIRM_PHONE = "confirm_phone"
+    # ... of a lead with no phone (known by e-mail only): only its own first link binds it.
+    CANNOT_CONFIRM = "cannot_confirm"
+    PHONE_MISMATCH = "phone_mismatch"  # the account's verified phone is not the lead's
+    NOT_OWN_CONTACT = "not_own_contact"  # someone else's contact (forwarded, address book)
+    NOTHING_TO_CONFIRM = "nothing_to_confirm"  # a contact nobody asked for
+
+
+@dataclass(frozen=True)
+class SharedContact:
+    """A contact a user sent the bot, as Telegram delivered it."""
+
+    phone_number: str
+    # The Telegram user the contact belongs to, when Telegram knows it: the sender's own
+    # id for their own number (the `request_contact` button), another id or None for a
+    # contact from the address book or a forwarded one.
+    user_id: int | None
 
 
 @dataclass(frozen=True)
@@ -88,6 +115,11 @@ async def bind_start_token(
 ) -> BindResult:
     """`/start <token>` from the thank-you page: bind that lead to this user's chat.
 
+    The link of the touch that created the lead binds at once (only that browser had
+    it). The link of a touch that matched an existing lead binds nothing: unless the lead
+    is already this account's, the account is asked to prove the lead's phone
+    (`prove_contact`) and learns nothing of the lead meanwhile.
+
     `on_bound` runs inside the binding's transaction: the answer it queues there is ahead
     of anything the binding's consumers send (the welcome), whatever the timing.
     """
@@ -95,21 +127,93 @@ async def bind_start_token(
     if touch is None:
         return BindResult(Bind.UNKNOWN)
     lead: LeadEntry = touch.lead
+    if lead.user_id == user.id:
+        return BindResult(Bind.ALREADY_YOURS, lead.id)
+    if touch.matched_by is not None:
+        return await _ask_for_proof(clock, settings, touch, lead, user)
     if lead.user_id is not None:
-        if lead.user_id == user.id:
-            return BindResult(Bind.ALREADY_YOURS, lead.id)
         return BindResult(Bind.OTHER_ACCOUNT)
-    if clock.now() - touch.at > settings.start_token_ttl_seconds:
+    if _expired(clock, settings, touch):
         return BindResult(Bind.EXPIRED)
+    # Only an unbound lead is taken: two accounts racing for one link, one wins.
+    return await _bind(hub, clock, touch, user, on_bound, LeadEntry.filter(user_id=None))
+
+
+async def prove_contact(
+    hub: SignalHub,
+    clock: Clock,
+    settings: Settings,
+    user: User,
+    contact: SharedContact,
+    on_bound: OnBound | None = None,
+) -> BindResult:
+    """A contact shared after `CONFIRM_PHONE`: the account's own number, verified by
+    Telegram, equal to the lead's (as E.164) binds the lead to this account.
+
+    It binds even a lead another account holds: that account proved only that it opened
+    a link first, this one owns the phone that identifies the lead (Telegram gives a
+    number to one account at a time), so someone who registered first with another
+    person's number does not keep that person out.
+    """
+    touch = (
+        await LeadTouch.filter(claimed_by_id=user.id)
+        .order_by("-claimed_at", "-id")
+        .first()
+        .prefetch_related("lead")
+    )
+    if touch is None:
+        return BindResult(Bind.NOTHING_TO_CONFIRM)
+    lead: LeadEntry = touch.lead
+    if lead.user_id == user.id:
+        return BindResult(Bind.ALREADY_YOURS, lead.id)
+    if contact.user_id is None or contact.user_id != user.telegram_id:
+        return BindResult(Bind.NOT_OWN_CONTACT)
+    if _expired(clock, settings, touch):
+        return BindResult(Bind.EXPIRED)
+    phone = telegram_phone(contact.phone_number)
+    if phone is None or phone != lead.phone:
+        return BindResult(Bind.PHONE_MISMATCH)
+    # Only while the lead still has the phone that was proven.
+    return await _bind(hub, clock, touch, user, on_bound, LeadEntry.filter(phone=phone))
+
+
+def _expired(clock: Clock, settings: Settings, touch: LeadTouch) -> bool:
+    return bool(clock.now() - touch.at > settings.start_token_ttl_seconds)
+
+
+async def _ask_for_proof(
+    clock: Clock, settings: Settings, touch: LeadTouch, lead: LeadEntry, user: User
+) -> BindResult:
+    if _expired(clock, settings, touch):
+        return BindResult(Bind.EXPIRED)
+    if lead.phone is None:
+        # An e-mail can't be proven through Telegram, and the phone the touch brought
+        # is not the lead's: nothing this account can show makes the lead its own.
+        return BindResult(Bind.CANNOT_CONFIRM)
+    await LeadTouch.filter(id=touch.id).update(claimed_by_id=user.id, claimed_at=clock.now())
+    return BindResult(Bind.CONFIRM_PHONE)
+
+
+async def _bind(
+    hub: SignalHub,
+    clock: Clock,
+    touch: LeadTouch,
+    user: User,
+    on_bound: OnBound | None,
+    condition: QuerySet[LeadEntry],
+) -> BindResult:
+    """Bind the touch's lead to `user` if it still meets `condition`; else OTHER_ACCOUNT."""
+    lead: LeadEntry = touch.lead
     async with hub.transaction() as tx:
-        # Only an unbound lead is taken: two accounts racing for one link, one wins.
         taken = (
-            await LeadEntry.filter(id=lead.id, user_id=None)
+            await condition.filter(id=lead.id)
             .using_db(tx.connection)
             .update(user_id=user.id, chat_id=user.chat_id, updated_at=clock.now())
         )
         if not taken:
             return BindResult(Bind.OTHER_ACCOUNT)
+        if touch.matched_by is not None:  # proven now: what it brought may fill gaps
+            await fill_in_from_proven_touch(tx.connection, clock, touch, lead)
         await tx.publish(
             CoreLeadBound(
                 timestamp=int(clock.now()),
@@ -120,7 +224,8 @@ async def bind_start_token(
             )
         )
         if on_bound is not None:
-            await on_bound(tx.connection, lead)
+            bound = await LeadEntry.filter(id=lead.id).using_db(tx.connection).get()
+            await on_bound(tx.connection, bound)
     return BindResult(Bind.BOUND, lead.id, await _partner_name(lead))
 
 

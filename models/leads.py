@@ -61,12 +61,22 @@ class LeadEntry(Model):
 
 class LeadTouch(Model):
     # One contact of a person with the funnel: a form, a webhook call, a bot referral.
+    # What the person typed stays here: a touch that matched an existing lead proves
+    # nothing about that lead (anyone can type a phone), so it changes nothing on it
+    # until its link is proven (docs/security.md, "Identity and binding").
 
     id = fields.BigIntField(primary_key=True)
     lead: fields.ForeignKeyRelation[LeadEntry] = fields.ForeignKeyField(
         "models.LeadEntry", related_name="touches", on_delete=fields.CASCADE
     )
     lead_id: int
+    # None: this touch created its lead. Otherwise what it matched the lead by
+    # ("phone", "email", "user_id"): its link binds only once the person proves it.
+    matched_by = fields.CharField(max_length=16, null=True)
+    name = fields.CharField(max_length=200, default="")
+    phone = fields.CharField(max_length=20, null=True)
+    email = fields.CharField(max_length=254, null=True)
+    locale = fields.CharField(max_length=8, null=True)
     source = fields.CharField(max_length=64)
     ref = fields.CharField(max_length=64, null=True)
     utm: dict[str, Any] = fields.JSONField(default=dict)
@@ -75,6 +85,13 @@ class LeadTouch(Model):
     # The personal deep-link payload handed out after this touch (`/start <token>`).
     start_token = fields.CharField(max_length=64, unique=True)
     at = fields.BigIntField()
+    # The Telegram account that opened this (matched) touch's link and was asked to
+    # prove the lead's phone: a contact it shares next answers that question.
+    claimed_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="claimed_touches", null=True, on_delete=fields.SET_NULL
+    )
+    claimed_by_id: int | None
+    claimed_at = fields.FloatField(null=True)
 
     class Meta:
         table = "lead_touch"

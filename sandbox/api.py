@@ -70,7 +70,8 @@ def action(handler: Action) -> Callable[[web.Request], Awaitable[web.Response]]:
 
 
 def user_json(fake: FakeTelegram, user: SandboxUser) -> Json:
-    return user.to_api() | {"blocked": user.blocked, "started": user.started}
+    flags = {"blocked": user.blocked, "started": user.started}
+    return user.to_api() | flags | {"phone_number": user.phone_number}
 
 
 def _user(fake: FakeTelegram, request: web.Request) -> SandboxUser:
@@ -129,6 +130,13 @@ def press(fake: FakeTelegram, request: web.Request, body: Json) -> Json:
     if not isinstance(message_id, int) or not isinstance(data, str):
         raise UserActionError("message_id and data expected")
     return {"callback_query_id": fake.press_button(user.id, message_id, data=data)}
+
+
+@action
+def share_contact(fake: FakeTelegram, request: web.Request, body: Json) -> Json:
+    """The user taps a `request_contact` button (giving their number the first time)."""
+    user = _user(fake, request)
+    return fake.share_contact(user.id, _text(body, "phone_number", 32))
 
 
 @action

@@ -28,10 +28,16 @@ class TelegramDriver:
         last_name: str = "",
         username: str = "",
         language_code: str = "ru",
+        phone_number: str = "",
     ) -> SandboxUser:
-        """A new Telegram user who has not opened the bot yet."""
+        """A new Telegram user who has not opened the bot yet (`phone_number`: their
+        account's number, which `share_contact` sends)."""
         return self.world.add_user(
-            first_name, last_name=last_name, username=username, language_code=language_code
+            first_name,
+            last_name=last_name,
+            username=username,
+            language_code=language_code,
+            phone_number=users.phone_digits(phone_number) if phone_number else "",
         )
 
     def send_text(self, user_id: int, text: str) -> Json:
@@ -51,6 +57,29 @@ class TelegramDriver:
     ) -> str:
         """The user presses a callback button; returns the callback query id."""
         return users.press_button(self.world, user_id, message_id, data=data, text=text)
+
+    def share_contact(self, user_id: int, phone_number: str = "") -> Json:
+        """The user taps the keyboard's "share my phone number" (`request_contact`) button."""
+        return users.share_contact(self.world, user_id, phone_number)
+
+    def send_contact(
+        self,
+        user_id: int,
+        phone_number: str,
+        first_name: str,
+        *,
+        contact_user_id: int | None = None,
+        forwarded_from: int | None = None,
+    ) -> Json:
+        """The user sends someone's contact card (from the address book, or forwarded)."""
+        return users.send_contact(
+            self.world,
+            user_id,
+            phone_number,
+            first_name,
+            contact_user_id=contact_user_id,
+            forwarded_from=forwarded_from,
+        )
 
     def block_bot(self, user_id: int, blocked: bool = True) -> None:
         """The user blocks the bot (sends to them answer 403) or, with False, restarts it."""

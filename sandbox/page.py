@@ -44,6 +44,7 @@ def setup_sandbox(app: web.Application, fake: FakeTelegram, links: Links) -> Non
     router.add_post("/sandbox/api/open", api.open_bot)
     router.add_post("/sandbox/api/users/{user_id}/messages", api.send)
     router.add_post("/sandbox/api/users/{user_id}/press", api.press)
+    router.add_post("/sandbox/api/users/{user_id}/contact", api.share_contact)
     router.add_post("/sandbox/api/users/{user_id}/block", api.block)
     router.add_get("/sandbox/api/users/{user_id}/events", api.events)
 

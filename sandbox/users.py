@@ -1,4 +1,5 @@
-"""What a Telegram user does: write to the bot, open a deep link, press a button, block it.
+"""What a Telegram user does: write to the bot, open a deep link, press a button, share a
+contact, block it.
 
 Each action records what the user's own app would show and queues the update Telegram
 would deliver to the bot. Used by the sandbox page and by tests alike.
@@ -15,6 +16,7 @@ from sandbox.protocol import Json
 from sandbox.world import SandboxUser, World
 
 START_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+PHONE_DIGITS = re.compile(r"^[0-9]{5,15}$")  # how Telegram gives a phone number: digits
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 
@@ -37,12 +39,17 @@ def send_text(world: World, user_id: int, text: str) -> Json:
         raise UserActionError("a message can't be empty")
     if utf16_len(text) > TEXT_LIMIT:
         raise UserActionError("a message is at most 4096 characters")
-    if user.blocked:  # writing to a blocked bot means pressing "Restart": unblocks it
-        set_blocked(world, user_id, blocked=False)
-    user.started = True
     content: Json = {"text": text}
     if entities := detect_entities(text, []):
         content["entities"] = entities
+    return _send(world, user, content)
+
+
+def _send(world: World, user: SandboxUser, content: Json) -> Json:
+    """Store the user's message in their chat and hand it to the bot as an update."""
+    if user.blocked:  # writing to a blocked bot means pressing "Restart": unblocks it
+        set_blocked(world, user.id, blocked=False)
+    user.started = True
     message = world.store(user.id, user.to_api(), content)
     world.push_update("message", dict(message))
     return message
@@ -61,18 +68,67 @@ def send_photo(world: World, user_id: int, data: bytes, caption: str = "") -> Js
     stored = new_file(world, "photo", "photo", mime, data)
     stored.width, stored.height = width, height
     world.files[stored.file_id] = stored
-    if user.blocked:
-        set_blocked(world, user_id, blocked=False)
-    user.started = True
     photo = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id}
     content: Json = {"photo": [photo | {"width": width, "height": height, "file_size": len(data)}]}
     if caption:
         content["caption"] = caption
         if entities := detect_entities(caption, []):
             content["caption_entities"] = entities
-    message = world.store(user.id, user.to_api(), content)
-    world.push_update("message", dict(message))
-    return message
+    return _send(world, user, content)
+
+
+def share_contact(world: World, user_id: int, phone_number: str = "") -> Json:
+    """The user taps the reply keyboard's `request_contact` button: Telegram sends the bot
+    the number of the user's own account, as a contact whose `user_id` is theirs.
+
+    A sandbox user gets their number the first time (`phone_number`); like a Telegram
+    account, they keep it.
+    """
+    user = get_user(world, user_id)
+    keyboard = world.chat(user_id).keyboard or {}
+    buttons = [b for row in keyboard.get("keyboard", []) for b in row if b.get("request_contact")]
+    if not buttons:
+        raise UserActionError("the chat shows no button that shares the phone number")
+    if not user.phone_number:
+        user.phone_number = phone_digits(phone_number)
+    contact: Json = {"phone_number": user.phone_number, "first_name": user.first_name}
+    if user.last_name:
+        contact["last_name"] = user.last_name
+    return _send(world, user, {"contact": contact | {"user_id": user.id}})
+
+
+def send_contact(
+    world: World,
+    user_id: int,
+    phone_number: str,
+    first_name: str,
+    *,
+    contact_user_id: int | None = None,
+    forwarded_from: int | None = None,
+) -> Json:
+    """The user sends a contact card from their address book (with `contact_user_id` when
+    its owner is on Telegram) or, with `forwarded_from`, forwards one another user sent."""
+    user = get_user(world, user_id)
+    contact: Json = {"phone_number": phone_digits(phone_number), "first_name": first_name}
+    if contact_user_id is not None:
+        contact["user_id"] = contact_user_id
+    content: Json = {"contact": contact}
+    if forwarded_from is not None:
+        origin = get_user(world, forwarded_from)
+        content["forward_origin"] = {
+            "type": "user",
+            "sender_user": origin.to_api(),
+            "date": int(world.now()),
+        }
+    return _send(world, user, content)
+
+
+def phone_digits(phone_number: str) -> str:
+    """A number as Telegram gives it: its digits (the "+" and any spacing dropped)."""
+    digits = "".join(c for c in phone_number if c.isascii() and c.isdigit())
+    if not PHONE_DIGITS.match(digits):
+        raise UserActionError("a phone number of 5 to 15 digits is needed")
+    return digits
 
 
 def send_start(world: World, user_id: int, payload: str = "") -> Json:

@@ -34,6 +34,7 @@ class SandboxUser:
     last_name: str = ""
     username: str = ""
     language_code: str = "ru"
+    phone_number: str = ""  # the account's number, in digits ("" until the user gives one)
     blocked: bool = False  # the user blocked the bot: sends answer 403
     started: bool = False  # the user has opened the chat (a bot can't write first)
 

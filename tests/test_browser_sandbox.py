@@ -11,6 +11,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from sandbox import FakeTelegram
 from sandbox.api import FAKE
+from tests.bot_support import register
 
 pytestmark = pytest.mark.browser
 
@@ -104,3 +105,24 @@ async def test_edits_deletions_and_hostile_text_show_as_telegram_would(
     await expect(page.locator(".row.in")).to_have_count(1)
     assert await page.evaluate("window.hacked") is None
     assert await page.locator("img").count() == 0
+
+
+async def test_the_contact_button_shares_the_users_number(
+    page: Any, fake: FakeTelegram, service: Any, service_url: str
+) -> None:
+    from playwright.async_api import expect
+
+    await register(service)
+    second = await register(service)  # the same person, in a second browser
+    await page.goto(f"{service_url}/sandbox?start={second}")
+    await expect(page.locator(".row.in").last).to_contain_text("подтвердите номер телефона")
+
+    # A sandbox user has no number yet: the page asks for it once, as their account's.
+    page.once("dialog", lambda dialog: dialog.accept("+7 916 123-45-67"))
+    await page.locator(".reply-button", has_text="Отправить мой номер телефона").click()
+    await expect(page.locator(".row.out .contact-phone")).to_have_text("+79161234567")
+    await expect(page.locator(".row.in").nth(1)).to_contain_text("✅ Готово")
+    await expect(page.locator(".row.in").nth(2)).to_contain_text("Здравствуйте, Анна!")
+    await expect(page.locator("#reply-keyboard")).to_be_hidden()
+    [user] = fake.world.users.values()
+    assert fake.messages(user.id)[2]["contact"]["user_id"] == user.id

@@ -25,6 +25,7 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
 )
 
 from core.clock import FakeClock
@@ -324,6 +325,48 @@ async def test_reply_keyboard_chat_action_and_get_chat(
     assert await bot.send_chat_action(anna.id, "typing") is True
     chat = await bot.get_chat(anna.id)
     assert (chat.type, chat.first_name, chat.username) == ("private", "Anna", "anna_k")
+
+
+async def test_a_user_shares_their_own_contact_through_a_request_contact_button(
+    bot: Bot, fake: FakeTelegram, anna: SandboxUser
+) -> None:
+    with pytest.raises(UserActionError, match="no button that shares the phone number"):
+        fake.share_contact(anna.id, "+7 916 123-45-67")  # nothing asked for it
+    share = KeyboardButton(text="Share my number", request_contact=True)
+    await bot.send_message(
+        anna.id, "Your number?", reply_markup=ReplyKeyboardMarkup(keyboard=[[share]])
+    )
+    await bot.get_updates(offset=-1)  # the /start is old news
+
+    fake.share_contact(anna.id, "+7 916 123-45-67")  # her account's number, from now on
+    bob = fake.create_user("Bob", phone_number="+44 7911 123456")
+    fake.send_start(bob.id)
+    fake.send_contact(
+        anna.id, "+44 7911 123456", "Bob", contact_user_id=bob.id, forwarded_from=bob.id
+    )
+    fake.send_contact(anna.id, "8 800 000 00 00", "Shop")  # from her address book
+    updates = await bot.get_updates(offset=(await bot.get_updates())[0].update_id + 1)
+
+    own, _, forwarded, card = [
+        u.message.model_dump(exclude_none=True) for u in updates if u.message
+    ]
+    anna_api = {"id": anna.id, "is_bot": False, "first_name": "Anna", "username": "anna_k"}
+    assert own["contact"] == {"phone_number": "79161234567", "first_name": "Anna"} | {
+        "user_id": anna.id
+    }
+    assert own["from_user"] == anna_api | {"language_code": "ru"}
+    assert forwarded["contact"] == {"phone_number": "447911123456", "first_name": "Bob"} | {
+        "user_id": bob.id
+    }
+    assert forwarded["forward_origin"]["sender_user"]["id"] == bob.id
+    assert card["contact"] == {"phone_number": "88000000000", "first_name": "Shop"}
+
+    await bot.send_message(
+        anna.id, "Thanks", reply_markup=ReplyKeyboardRemove(remove_keyboard=True)
+    )
+    assert fake.world.chat(anna.id).keyboard is None
+    with pytest.raises(UserActionError, match="no button that shares the phone number"):
+        fake.share_contact(anna.id)
 
 
 async def test_wait_for_messages_says_what_did_arrive(fake: FakeTelegram) -> None:

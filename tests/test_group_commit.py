@@ -65,7 +65,10 @@ async def test_a_person_twice_in_one_batch_is_created_then_touched(
     assert [first.created, second.created, third.created] == [True, False, False]
     assert first.lead_id == second.lead_id == third.lead_id
     lead = await LeadEntry.get(id=first.lead_id)
-    assert (lead.name, lead.email) == ("Анна", "anna@example.com")
+    # The later two matched an unproven lead: what they brought stays on their touches.
+    assert (lead.name, lead.email) == ("Анна", None)
+    touches = await LeadTouch.filter(lead_id=lead.id).order_by("id").values_list("email", "name")
+    assert touches == [(None, "Анна"), ("anna@example.com", "Анна"), ("taken@example.com", "X")]
     assert await EventRecord.filter(name="core_lead_created").count() == 1
     assert await EventRecord.filter(name="core_ingest_event").count() == 3
 

@@ -57,10 +57,10 @@ async def test_new_contact_becomes_a_lead_with_the_seed_metrics(
 
 
 async def test_same_person_again_is_the_same_lead(hub: SignalHub, clock: FakeClock) -> None:
-    first = await core_ingest_event(hub, clock, contact("+7 916 123-45-67"))
+    first = await core_ingest_event(hub, clock, contact("+7 916 123-45-67", "anna@example.com"))
     first_touch = (await LeadEntry.get(id=first.lead_id)).first_touch_at
     clock.advance(3600)
-    again = await core_ingest_event(hub, clock, contact("8 (916) 123 45 67", "anna@example.com"))
+    again = await core_ingest_event(hub, clock, contact("8 (916) 123 45 67"))
     clock.advance(3600)
     by_email = await core_ingest_event(hub, clock, contact("", "Anna@Example.com", source="tilda"))
 
@@ -70,14 +70,42 @@ async def test_same_person_again_is_the_same_lead(hub: SignalHub, clock: FakeClo
     lead = await LeadEntry.get(id=first.lead_id)
     assert lead.first_touch_at == first_touch
     assert lead.lead_source == "web_form"
-    assert lead.email == "anna@example.com"  # the missing contact is filled in
     assert await LeadEntry.all().count() == 1
     assert len(await events("core_lead_created")) == 1
     assert len(await events("core_ingest_event")) == 3
     touches = await LeadTouch.filter(lead_id=lead.id).order_by("id")
     assert [t.source for t in touches] == ["web_form", "web_form", "tilda"]
+    assert [t.matched_by for t in touches] == [None, "phone", "email"]
     # Each touch gets its own personal deep link.
     assert len({first.start_token, again.start_token, by_email.start_token}) == 3
+
+
+async def test_a_matched_touch_keeps_what_it_brought_and_changes_nothing_on_the_lead(
+    hub: SignalHub, clock: FakeClock
+) -> None:
+    # Anyone can type someone's phone: until the person proves it (handlers/binding.py),
+    # what they typed must not fill the lead's empty fields (nor take an e-mail for it).
+    first = await core_ingest_event(hub, clock, contact())
+    before = await LeadEntry.get(id=first.lead_id)
+    clock.advance(60)
+    raw = {"name": "Mallory", "tz": "Asia/Tokyo", "locale": "en"}
+    again = await core_ingest_event(hub, clock, contact(email="Mallory@Evil.example", **raw))
+
+    assert again.lead_id == first.lead_id
+    lead = await LeadEntry.get(id=first.lead_id)
+    assert (lead.name, lead.email, lead.tz, lead.locale) == ("Анна", None, None, None)
+    assert lead.updated_at == before.updated_at
+    touch = await LeadTouch.get(start_token=again.start_token)
+    assert (touch.name, touch.phone, touch.email, touch.tz, touch.locale) == (
+        "Mallory",
+        "+79161234567",
+        "mallory@evil.example",
+        "Asia/Tokyo",
+        "en",
+    )
+    # The e-mail is nobody's yet: a later contact with it alone is someone new.
+    other = await core_ingest_event(hub, clock, contact("", "mallory@evil.example"))
+    assert other.created
 
 
 async def test_start_tokens_fit_telegram_deep_links(hub: SignalHub, clock: FakeClock) -> None:

@@ -14,6 +14,7 @@ from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboar
 
 from sandbox import FakeTelegram
 from sandbox.api import FAKE
+from tests.bot_support import register
 from tests.test_fake_telegram import PNG
 
 HOSTILE = '<img src=x onerror="alert(1)">&amp;</b>'
@@ -242,3 +243,32 @@ async def test_files_the_bot_sent_are_served_safely(
         assert r.headers["Content-Disposition"].startswith("inline;")
     async with http.get("/sandbox/files/not-a-file") as r:
         assert r.status == 404
+
+
+async def test_a_person_confirms_their_number_with_the_contact_button(
+    http: aiohttp.ClientSession, fake: FakeTelegram, service: Any
+) -> None:
+    await register(service)
+    second = await register(service)  # the same person again, in another browser
+    opened = await call(http, "open", {"payload": second, "language_code": "en"})
+    user_id = opened["user"]["id"]
+    [ask] = await fake.wait_for_messages(user_id, after=opened["message"]["message_id"])
+    assert ask["text"].startswith("To link this chat to your registration")
+    snapshot = await first_event(http, user_id)
+    [[button]] = snapshot["keyboard"]["keyboard"]
+    assert button["request_contact"] is True
+
+    path = f"users/{user_id}/contact"
+    async with http.post(f"/sandbox/api/{path}", json={}, headers={"X-Sandbox": "1"}) as r:
+        assert r.status == 400  # a sandbox user has no number until they give one
+        assert "phone number" in (await r.json())["error"]
+    shared = await call(http, path, {"phone_number": "+7 916 123-45-67"})
+    assert shared["contact"] == {"phone_number": "79161234567", "first_name": "Guest 1"} | {
+        "user_id": user_id
+    }
+    done, welcome = await fake.wait_for_messages(user_id, 2, after=shared["message_id"])
+    assert done["text"].startswith("✅ Done")
+    assert welcome["text"].startswith("Hello, Анна! 👋")
+    assert fake.world.chat(user_id).keyboard is None
+    state = await (await http.get("/sandbox/api/state")).json()
+    assert state["users"][0]["phone_number"] == "79161234567"  # kept, as an account keeps it

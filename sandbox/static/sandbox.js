@@ -166,6 +166,13 @@ function mediaNode(message) {
     link.append(image);
     return link;
   }
+  if (message.contact) {
+    const card = el("div", "contact");
+    const name = [message.contact.first_name, message.contact.last_name].filter(Boolean);
+    card.append(el("span", "contact-name", `👤 ${name.join(" ")}`));
+    card.append(el("span", "contact-phone", `+${message.contact.phone_number}`));
+    return card;
+  }
   if (message.document) {
     const doc = message.document;
     const link = el("a", "document");
@@ -413,11 +420,28 @@ function setKeyboard(keyboard) {
       node.type = "button";
       node.addEventListener("click", () => {
         if (keyboard.one_time_keyboard) box.hidden = true;
-        sendText(button.text);
+        if (button.request_contact) shareContact();
+        else sendText(button.text);
       });
       line.append(node);
     }
     box.append(line);
+  }
+}
+
+// A request_contact button sends the account's own number; a sandbox user is asked for
+// one the first time, and keeps it (as a Telegram account does).
+async function shareContact() {
+  if (!state.user) return;
+  const phone =
+    state.user.phone_number || window.prompt("The phone number of this Telegram account", "+");
+  if (!phone) return;
+  try {
+    const message = await post(`users/${state.user.id}/contact`, { phone_number: phone });
+    state.user.phone_number = message.contact.phone_number;
+    upsert(message);
+  } catch (error) {
+    toast(error.message);
   }
 }
 
