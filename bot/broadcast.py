@@ -19,7 +19,7 @@ from bot.context import Translate
 from bot.outbox import Button, Buttons
 from bot.prompts import ask, on_prompt
 from bot.replies import Reply
-from core.broadcasts import ATTENDANCE, parse_segment, recipients
+from core.broadcasts import ATTENDANCE, IncompleteBroadcast, parse_segment, recipients
 from core.clock import Clock
 from core.hub import SignalHub
 from core.roles import ROLES, Capability
@@ -107,8 +107,11 @@ async def broadcast_text_answer(
         await ask(clock, user, "broadcast_text", broadcast_id=draft.id)
         await reply(html.escape(t(N_("The text must be 1 to 4096 characters. Send it again."))))
         return
+    # Only a draft takes a text: a confirmed broadcast sends what was confirmed.
+    if not await Broadcast.filter(id=draft.id, status=BroadcastStatus.DRAFT).update(text=body):
+        await reply(html.escape(t(N_("This broadcast can no longer be changed."))))
+        return
     draft.text = body
-    await draft.save(update_fields=["text"])
     count = len(await recipients(draft.segment))
     await reply(body)  # exactly what the recipients will see
     summary = t(N_("Preview above. Segment — {segment}: {count} recipients.")).format(
@@ -148,7 +151,14 @@ async def decide(
         await reply.edit(message_id, html.escape(t(N_("Broadcast cancelled. Nothing was sent."))))
         await query.answer()
         return
-    total = await confirm_broadcast(hub, clock, texts, locale, broadcast_id, user, reply.chat_id)
+    try:
+        total = await confirm_broadcast(
+            hub, clock, texts, locale, broadcast_id, user, reply.chat_id
+        )
+    except IncompleteBroadcast:
+        text = t(N_("This broadcast is not ready to send: send its text first."))
+        await query.answer(text, show_alert=True)
+        return
     if total is None:
         await query.answer(t(N_("This broadcast can no longer be changed.")), show_alert=True)
         return
