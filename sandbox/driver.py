@@ -11,7 +11,7 @@ from typing import Any
 
 from sandbox import users
 from sandbox.protocol import Json
-from sandbox.world import SandboxUser, World
+from sandbox.world import SandboxGroup, SandboxUser, World
 
 
 class TelegramDriver:
@@ -33,6 +33,15 @@ class TelegramDriver:
         return self.world.add_user(
             first_name, last_name=last_name, username=username, language_code=language_code
         )
+
+    def create_group(self, title: str = "Partners") -> SandboxGroup:
+        """A group with the bot in it (the bot may write there)."""
+        return self.world.add_group(title)
+
+    def migrate_group(self, group_id: int) -> SandboxGroup:
+        """The group is upgraded to a supergroup: sends to its old id answer 400 with
+        `migrate_to_chat_id`; returns the supergroup."""
+        return self.world.migrate_group(group_id)
 
     def send_text(self, user_id: int, text: str) -> Json:
         """The user writes `text` to the bot; returns the user's message."""
