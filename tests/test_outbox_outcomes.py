@@ -41,7 +41,7 @@ async def fake() -> AsyncIterator[tuple[FakeTelegram, str]]:
         yield tg, base
 
 
-async def run(base: str, hub: SignalHub, clock: FakeClock, settings: Settings) -> Bot:
+async def run(base: str, hub: SignalHub, clock: FakeClock, settings: Settings) -> Any:
     """A sender that drains everything due now (a fresh one: as after a restart)."""
     bot, sender = await make_sender(base, hub, clock, settings, pace=FastTime(600))
     await sender.recover()
@@ -299,7 +299,7 @@ EXPECTED = {
 }
 
 
-def _instance(cls: Any) -> Exception:
+def _instance(cls: Any) -> Any:
     method: Any = SendMessage(chat_id=1, text="x")
     if issubclass(cls, aiogram_errors.TelegramRetryAfter):
         return cls(method=method, message="m", retry_after=3)
