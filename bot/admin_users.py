@@ -28,6 +28,7 @@ from core.hub import SignalHub
 from core.people import Change, display_name, history_of, search_users
 from core.roles import ROLES, Capability, overrides_of
 from core.settings import Settings
+from core.telegram_limits import fit_plain
 from core.users import NotAllowed, UserView, set_capability, set_role
 from locales import N_
 from models import Role, User
@@ -35,6 +36,7 @@ from models import Role, User
 router: Final[Router] = Router(name=__name__)
 
 NEED = Capability.USERS_MANAGE_ROLES
+LABEL_LIMIT = 48  # UTF-16 units of a name on a button
 # usr:<id> opens a card; usr:<id>:role:<role> and usr:<id>:cap:<capability>:1|0 change it.
 PRESS = re.compile(r"^usr:(\d{1,18})(?::role:([a-z_]{1,32})|:cap:([a-z_]{1,32}):([01]))?$")
 
@@ -78,7 +80,8 @@ async def _show_results(query: str, t: Translate, reply: Reply) -> None:
 def _results(people: list[User]) -> Buttons:
     def label(u: User) -> str:
         at = f" @{u.username}" if u.username else ""
-        return f"{display_name(u)}{at} · {u.role}"
+        # The role after the name always shows, however long the name.
+        return f"{fit_plain(display_name(u) + at, LABEL_LIMIT)} · {u.role}"
 
     return tuple((Button(label(u), callback=f"usr:{u.id}"),) for u in people)
 

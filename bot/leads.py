@@ -21,6 +21,7 @@ from core.hub import SignalHub
 from core.roles import Capability
 from core.scope import LeadScope, Reach, scope_of
 from core.settings import Settings
+from core.telegram_limits import fit_plain
 from locales import N_
 from models import LeadEntry, User
 
@@ -84,10 +85,10 @@ async def leads_page(scope: LeadScope, page: int, t: Translate) -> tuple[str, Bu
 
 
 def _label(lead: LeadEntry, t: Translate) -> str:
-    # Button texts are plain text in Telegram (never parsed as HTML): shortened, not escaped.
+    # Button texts are plain text in Telegram (never parsed as HTML): shortened (in UTF-16
+    # units, as Telegram counts), not escaped; the status after the name always shows.
     name = " ".join((lead.name or "").split()) or lead.phone or lead.email or "—"
-    if len(name) > LABEL_LIMIT:
-        name = name[: LABEL_LIMIT - 1] + "…"
+    name = fit_plain(name, LABEL_LIMIT)
     return f"{name} · {status_label(t, lead.crm_status)}"
 
 

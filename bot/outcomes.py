@@ -88,4 +88,3 @@ def outcome_of(exc: Exception, attempts: int) -> Outcome:
     if attempts >= MAX_ATTEMPTS:
         return Outcome(Next.FAILED, error)
     return Outcome(Next.RETRY, error, delay=backoff(attempts))
-
