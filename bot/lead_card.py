@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
+from bot.callbacks import AddNote, CardInPlace, LeadCard, LeadsPage, LeadStatus, NotesPage
 from bot.context import Translate
 from bot.lead_notes import card_notes, notes_page
 from bot.outbox import Button, Buttons
@@ -51,7 +52,6 @@ ATTENDANCE_LABELS: Final[dict[str, str]] = {
 }
 # The card's fields (name, e-mail, UTM, ...) leave at least this much for the notes.
 NOTES_ROOM = 600
-STATUS_PATTERN = "|".join(s.value for s in CrmStatus)
 
 
 async def visible_lead(user: User, lead_id: int) -> LeadEntry | None:
@@ -67,12 +67,17 @@ def _message_id(query: CallbackQuery) -> int | None:
     return query.message.message_id if query.message is not None else None
 
 
-@router.callback_query(F.data.regexp(r"^lead:\d{1,18}$"))
+@router.callback_query(LeadCard.filter())
 async def open_card(
-    query: CallbackQuery, user: User, t: Translate, settings: Settings, reply: Reply
+    query: CallbackQuery,
+    callback_data: LeadCard,
+    user: User,
+    t: Translate,
+    settings: Settings,
+    reply: Reply,
 ) -> None:
     scope = await scope_of(user)
-    lead = await scope.lead(int((query.data or "").split(":")[1]))
+    lead = await scope.lead(callback_data.lead_id)
     if lead is None:
         await query.answer(t(NOT_IN_LIST), show_alert=True)
         return
@@ -80,9 +85,10 @@ async def open_card(
     await reply(*await card(lead, scope, t, settings))
 
 
-@router.callback_query(F.data.regexp(rf"^crm:\d{{1,18}}:({STATUS_PATTERN})$"))
+@router.callback_query(LeadStatus.filter())
 async def change_status(
     query: CallbackQuery,
+    callback_data: LeadStatus,
     user: User,
     t: Translate,
     settings: Settings,
@@ -90,9 +96,9 @@ async def change_status(
     hub: SignalHub,
     clock: Clock,
 ) -> None:
-    _, lead_id, status = (query.data or "").split(":")
+    status = callback_data.status
     try:
-        lead, changed = await set_status(hub, clock, int(lead_id), CrmStatus(status), actor=user)
+        lead, changed = await set_status(hub, clock, callback_data.lead_id, status, actor=user)
     except OutOfScope:
         await query.answer(t(NOT_IN_LIST), show_alert=True)
         return
@@ -102,11 +108,16 @@ async def change_status(
     await _show(query, reply, *await card(lead, await scope_of(user), t, settings))
 
 
-@router.callback_query(F.data.regexp(r"^note:\d{1,18}$"))
+@router.callback_query(AddNote.filter())
 async def start_note(
-    query: CallbackQuery, user: User, t: Translate, reply: Reply, clock: Clock
+    query: CallbackQuery,
+    callback_data: AddNote,
+    user: User,
+    t: Translate,
+    reply: Reply,
+    clock: Clock,
 ) -> None:
-    lead = await visible_lead(user, int((query.data or "").split(":")[1]))
+    lead = await visible_lead(user, callback_data.lead_id)
     if lead is None:
         await query.answer(t(NOT_IN_LIST), show_alert=True)
         return
@@ -116,26 +127,35 @@ async def start_note(
     await reply(prompt.format(name=f"<b>{html.escape(lead.name or f'#{lead.id}')}</b>"))
 
 
-@router.callback_query(F.data.regexp(r"^notes:\d{1,18}:\d{1,6}$"))
+@router.callback_query(NotesPage.filter())
 async def turn_notes(
-    query: CallbackQuery, user: User, t: Translate, settings: Settings, reply: Reply
+    query: CallbackQuery,
+    callback_data: NotesPage,
+    user: User,
+    t: Translate,
+    settings: Settings,
+    reply: Reply,
 ) -> None:
-    _, lead_id, start = (query.data or "").split(":")
-    lead = await visible_lead(user, int(lead_id))
+    lead = await visible_lead(user, callback_data.lead_id)
     if lead is None:
         await query.answer(t(NOT_IN_LIST), show_alert=True)
         return
     await query.answer()
-    text, buttons = await notes_page(lead, t, _when(settings), int(start))
+    text, buttons = await notes_page(lead, t, _when(settings), callback_data.start)
     await _show(query, reply, text, buttons)
 
 
-@router.callback_query(F.data.regexp(r"^card:\d{1,18}$"))
+@router.callback_query(CardInPlace.filter())
 async def back_to_card(
-    query: CallbackQuery, user: User, t: Translate, settings: Settings, reply: Reply
+    query: CallbackQuery,
+    callback_data: CardInPlace,
+    user: User,
+    t: Translate,
+    settings: Settings,
+    reply: Reply,
 ) -> None:
     scope = await scope_of(user)
-    lead = await scope.lead(int((query.data or "").split(":")[1]))
+    lead = await scope.lead(callback_data.lead_id)
     if lead is None:
         await query.answer(t(NOT_IN_LIST), show_alert=True)
         return
@@ -188,17 +208,18 @@ def card_buttons(lead: LeadEntry, t: Translate, *, all_notes: bool = False) -> B
     def status_button(status: CrmStatus) -> Button:
         label = status_label(t, status)
         mark = "✅ " if status == lead.crm_status else ""
-        return Button(mark + label, callback=f"crm:{lead.id}:{status.value}")
+        return Button(mark + label, callback=LeadStatus(lead_id=lead.id, status=status).pack())
 
     statuses = [status_button(s) for s in CrmStatus]
-    notes = [Button("📝 " + t(N_("Add note")), callback=f"note:{lead.id}")]
+    notes = [Button("📝 " + t(N_("Add note")), callback=AddNote(lead_id=lead.id).pack())]
     if all_notes:
-        notes.append(Button("📒 " + t(N_("All notes")), callback=f"notes:{lead.id}:0"))
+        every = NotesPage(lead_id=lead.id, start=0).pack()
+        notes.append(Button("📒 " + t(N_("All notes")), callback=every))
     return (
         tuple(statuses[:3]),
         tuple(statuses[3:]),
         tuple(notes),
-        (Button("◀ " + t(N_("Back to list")), callback="leads:0"),),
+        (Button("◀ " + t(N_("Back to list")), callback=LeadsPage(page=0).pack()),),
     )
 
 

@@ -12,6 +12,7 @@ import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from bot.callbacks import CardInPlace, NotesPage
 from bot.context import Translate
 from bot.outbox import Button, Buttons
 from core.crm import person_name
@@ -81,7 +82,7 @@ async def notes_page(lead: LeadEntry, t: Translate, when: When, start: int) -> t
     """Notes from the `start`-th newest on, in full, as many as fit, with paging buttons."""
     total = await LeadNote.filter(lead_id=lead.id).count()
     title = f"<b>{html.escape(lead.name or '—')}</b> #{lead.id}"
-    back = (Button("◀ " + t(N_("Back to the card")), callback=f"card:{lead.id}"),)
+    back = (Button("◀ " + t(N_("Back to the card")), callback=CardInPlace(lead_id=lead.id).pack()),)
     if not total:
         return f"{title}\n{html.escape(t(N_('Notes')))}: {html.escape(t(N_('none yet')))}", (back,)
     start = min(max(start, 0), total - 1)
@@ -107,9 +108,11 @@ async def notes_page(lead: LeadEntry, t: Translate, when: When, start: int) -> t
     text = "\n".join([title, html.escape(heading), "", *body])
     turn = []
     if start > 0:
-        turn.append(Button("◀ " + t(N_("Newer")), callback=f"notes:{lead.id}:{newer_start}"))
+        newer = NotesPage(lead_id=lead.id, start=newer_start).pack()
+        turn.append(Button("◀ " + t(N_("Newer")), callback=newer))
     if start + shown < total:
-        turn.append(Button(t(N_("Older")) + " ▶", callback=f"notes:{lead.id}:{start + shown}"))
+        older = NotesPage(lead_id=lead.id, start=start + shown).pack()
+        turn.append(Button(t(N_("Older")) + " ▶", callback=older))
     return text, (tuple(turn), back) if turn else (back,)
 
 

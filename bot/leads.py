@@ -6,11 +6,12 @@ from __future__ import annotations
 import html
 from typing import Final
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.access import allowed_any
+from bot.callbacks import LeadCard, LeadsPage
 from bot.context import Translate
 from bot.lead_card import status_label
 from bot.outbox import Button, Buttons
@@ -44,12 +45,14 @@ async def show_leads(message: Message, user: User, t: Translate, reply: Reply) -
     await reply(*await leads_page(await scope_of(user), 0, t))
 
 
-@router.callback_query(F.data.regexp(r"^leads:\d{1,6}$"))
-async def turn_page(query: CallbackQuery, user: User, t: Translate, reply: Reply) -> None:
+@router.callback_query(LeadsPage.filter())
+async def turn_page(
+    query: CallbackQuery, callback_data: LeadsPage, user: User, t: Translate, reply: Reply
+) -> None:
     if not await allowed_any(user, VIEW_LEADS, t, query):
         return
     await query.answer()
-    page = int((query.data or "").split(":")[1])
+    page = callback_data.page
     text, buttons = await leads_page(await scope_of(user), page, t)
     if query.message is None:
         await reply(text, buttons)
@@ -72,13 +75,13 @@ async def leads_page(scope: LeadScope, page: int, t: Translate) -> tuple[str, Bu
             t(N_("Page {page} of {pages}")).format(page=page + 1, pages=pages)
         )
     rows: list[tuple[Button, ...]] = [
-        (Button(_label(lead, t), callback=f"lead:{lead.id}"),) for lead in leads
+        (Button(_label(lead, t), callback=LeadCard(lead_id=lead.id).pack()),) for lead in leads
     ]
     turn = []
     if page > 0:
-        turn.append(Button("◀", callback=f"leads:{page - 1}"))
+        turn.append(Button("◀", callback=LeadsPage(page=page - 1).pack()))
     if page < pages - 1:
-        turn.append(Button("▶", callback=f"leads:{page + 1}"))
+        turn.append(Button("▶", callback=LeadsPage(page=page + 1).pack()))
     if turn:
         rows.append(tuple(turn))
     return text, tuple(rows)
