@@ -68,21 +68,27 @@ def _message_id(query: CallbackQuery) -> int | None:
 
 
 @router.callback_query(LeadCard.filter())
+@router.callback_query(CardInPlace.filter())
 async def open_card(
     query: CallbackQuery,
-    callback_data: LeadCard,
+    callback_data: LeadCard | CardInPlace,
     user: User,
     t: Translate,
     settings: Settings,
     reply: Reply,
 ) -> None:
+    """The card as a new message (from the list or a notice), or in place (from its notes)."""
     scope = await scope_of(user)
     lead = await scope.lead(callback_data.lead_id)
     if lead is None:
         await query.answer(t(NOT_IN_LIST), show_alert=True)
         return
     await query.answer()
-    await reply(*await card(lead, scope, t, settings))
+    text, buttons = await card(lead, scope, t, settings)
+    if isinstance(callback_data, CardInPlace):
+        await _show(query, reply, text, buttons)
+    else:
+        await reply(text, buttons)
 
 
 @router.callback_query(LeadStatus.filter())
@@ -143,24 +149,6 @@ async def turn_notes(
     await query.answer()
     text, buttons = await notes_page(lead, t, _when(settings), callback_data.start)
     await _show(query, reply, text, buttons)
-
-
-@router.callback_query(CardInPlace.filter())
-async def back_to_card(
-    query: CallbackQuery,
-    callback_data: CardInPlace,
-    user: User,
-    t: Translate,
-    settings: Settings,
-    reply: Reply,
-) -> None:
-    scope = await scope_of(user)
-    lead = await scope.lead(callback_data.lead_id)
-    if lead is None:
-        await query.answer(t(NOT_IN_LIST), show_alert=True)
-        return
-    await query.answer()
-    await _show(query, reply, *await card(lead, scope, t, settings))
 
 
 async def _show(query: CallbackQuery, reply: Reply, text: str, buttons: Buttons) -> None:
