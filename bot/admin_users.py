@@ -9,16 +9,16 @@ own `users_manage_roles`.
 from __future__ import annotations
 
 import html
-import re
 from datetime import UTC, datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
 from bot.access import allowed, refusal
+from bot.callbacks import UserCapability, UserCard, UserRole
 from bot.context import Translate
 from bot.outbox import Button, Buttons
 from bot.prompts import ask, on_prompt
@@ -28,15 +28,15 @@ from core.hub import SignalHub
 from core.people import Change, display_name, history_of, search_users
 from core.roles import ROLES, Capability, overrides_of
 from core.settings import Settings
+from core.telegram_limits import fit_plain
 from core.users import NotAllowed, UserView, set_capability, set_role
 from locales import N_
-from models import Role, User
+from models import User
 
 router: Final[Router] = Router(name=__name__)
 
 NEED = Capability.USERS_MANAGE_ROLES
-# usr:<id> opens a card; usr:<id>:role:<role> and usr:<id>:cap:<capability>:1|0 change it.
-PRESS = re.compile(r"^usr:(\d{1,18})(?::role:([a-z_]{1,32})|:cap:([a-z_]{1,32}):([01]))?$")
+LABEL_LIMIT = 48  # UTF-16 units of a name on a button
 
 
 @router.message(Command("users"))
@@ -78,14 +78,18 @@ async def _show_results(query: str, t: Translate, reply: Reply) -> None:
 def _results(people: list[User]) -> Buttons:
     def label(u: User) -> str:
         at = f" @{u.username}" if u.username else ""
-        return f"{display_name(u)}{at} · {u.role}"
+        # The role after the name always shows, however long the name.
+        return f"{fit_plain(display_name(u) + at, LABEL_LIMIT)} · {u.role}"
 
-    return tuple((Button(label(u), callback=f"usr:{u.id}"),) for u in people)
+    return tuple((Button(label(u), callback=UserCard(user_id=u.id).pack()),) for u in people)
 
 
-@router.callback_query(F.data.startswith("usr:"))
+@router.callback_query(UserCard.filter())
+@router.callback_query(UserRole.filter())
+@router.callback_query(UserCapability.filter())
 async def users_press(
     query: CallbackQuery,
+    callback_data: UserCard | UserRole | UserCapability,
     user: User,
     t: Translate,
     reply: Reply,
@@ -95,19 +99,17 @@ async def users_press(
 ) -> None:
     if not await allowed(user, NEED, t, query):
         return
-    match = PRESS.match(query.data or "")
-    target = await User.get_or_none(id=int(match[1])) if match else None
-    if match is None or target is None or target.telegram_id is None:
+    target = await User.get_or_none(id=callback_data.user_id)
+    if target is None or target.telegram_id is None:
         await query.answer(t(N_("This button is not valid.")), show_alert=True)
         return
-    role_name, cap_name, grant = match[2], match[3], match[4]
-    if role_name is None and cap_name is None:  # open the card
+    if isinstance(callback_data, UserCard):  # open the card
         text, buttons = await card(target, t, settings)
         await reply(text, buttons)
         await query.answer()
         return
     try:
-        note = await _change(hub, clock, user, target, role_name, cap_name, grant, t)
+        note = await _change(hub, clock, user, target, callback_data, t)
     except NotAllowed:  # rights changed between the check above and the command
         await query.answer(refusal(t, NEED), show_alert=True)
         return
@@ -125,25 +127,19 @@ async def _change(
     clock: Clock,
     actor: User,
     target: User,
-    role_name: str | None,
-    cap_name: str | None,
-    grant: str | None,
+    press: UserRole | UserCapability,
     t: Translate,
 ) -> str | None:
     """Apply one press; a refusal's text, or None when the change was made."""
     assert target.telegram_id is not None
-    if role_name is not None:
-        if role_name not in Role._value2member_map_:
-            return t(N_("This button is not valid."))
+    if isinstance(press, UserRole):
         if target.id == actor.id:
             return t(N_("You cannot change your own role: ask another admin."))
-        if target.role == role_name:
+        if target.role == press.role:
             return t(N_("Nothing to change."))
-        await set_role(hub, clock, target.telegram_id, Role(role_name), actor=actor)
+        await set_role(hub, clock, target.telegram_id, press.role, actor=actor)
         return None
-    if cap_name is None or cap_name not in Capability._value2member_map_:
-        return t(N_("This button is not valid."))
-    capability, granted = Capability(cap_name), grant == "1"
+    capability, granted = press.capability, press.grant
     if target.id == actor.id and capability is NEED and not granted:
         return t(N_("You cannot withdraw your own right to manage people: ask another admin."))
     view = UserView(target, await overrides_of(target))
@@ -204,14 +200,14 @@ def _card_buttons(target: User, caps: frozenset[Capability]) -> Buttons:
     roles = tuple(
         Button(
             ("✓ " if target.role == role else "") + role.value,
-            callback=f"usr:{target.id}:role:{role.value}",
+            callback=UserRole(user_id=target.id, role=role).pack(),
         )
         for role in ROLES
     )
     toggles = tuple(
         Button(
             ("➖ " if c in caps else "➕ ") + c.value,
-            callback=f"usr:{target.id}:cap:{c.value}:{0 if c in caps else 1}",
+            callback=UserCapability(user_id=target.id, capability=c, grant=c not in caps).pack(),
         )
         for c in Capability
     )

@@ -7,19 +7,19 @@ Nothing is sent before Confirm. Every step re-checks `broadcast`; the sending it
 from __future__ import annotations
 
 import html
-import re
 from typing import Any, Final
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.access import allowed
+from bot.callbacks import BroadcastDecision, BroadcastSegment, SegmentKind
 from bot.context import Translate
 from bot.outbox import Button, Buttons
 from bot.prompts import ask, on_prompt
 from bot.replies import Reply
-from core.broadcasts import ATTENDANCE, parse_segment, recipients
+from core.broadcasts import ATTENDANCE, IncompleteBroadcast, parse_segment, recipients
 from core.clock import Clock
 from core.hub import SignalHub
 from core.roles import ROLES, Capability
@@ -32,8 +32,6 @@ router: Final[Router] = Router(name=__name__)
 
 NEED = Capability.BROADCAST
 TEXT_LIMIT = 4096
-SEGMENT = re.compile(r"^bcs:([a-z]{1,16})(?::([a-z_]{1,32}))?$")
-DECISION = re.compile(r"^bc:(\d{1,18}):(go|cancel)$")
 
 
 @router.message(Command("broadcast"))
@@ -44,14 +42,14 @@ async def broadcast_command(message: Message, user: User, t: Translate, reply: R
 
 
 def _segments(t: Translate) -> Buttons:
-    def button(label: str, data: str) -> Button:
-        return Button(label, callback=data)
+    def button(label: str, kind: SegmentKind, value: str = "") -> Button:
+        return Button(label, callback=BroadcastSegment(kind=kind, value=value).pack())
 
-    roles = [button(f"👤 {r.value}", f"bcs:role:{r.value}") for r in ROLES]
-    crm = [button(f"📋 {s.value}", f"bcs:crm:{s.value}") for s in CrmStatus]
-    webinar = [button(t(N_("Registered for a webinar")), "bcs:registered")]
+    roles = [button(f"👤 {r.value}", "role", r.value) for r in ROLES]
+    crm = [button(f"📋 {s.value}", "crm", s.value) for s in CrmStatus]
+    webinar = [button(t(N_("Registered for a webinar")), "registered")]
     attendance = {"attended": N_("Attended"), "not_attended": N_("Did not attend")}
-    webinar += [button(t(attendance[a]), f"bcs:attendance:{a}") for a in ATTENDANCE]
+    webinar += [button(t(attendance[a]), "attendance", a) for a in ATTENDANCE]
     return tuple(
         tuple(group[i : i + 3]) for group in (roles, crm, webinar) for i in range(0, len(group), 3)
     )
@@ -68,14 +66,18 @@ def _segment_name(segment: dict[str, Any], t: Translate) -> str:
     return t(N_("webinar attendance: {value}")).format(value=value)
 
 
-@router.callback_query(F.data.startswith("bcs:"))
+@router.callback_query(BroadcastSegment.filter())
 async def choose_segment(
-    query: CallbackQuery, user: User, t: Translate, reply: Reply, clock: Clock
+    query: CallbackQuery,
+    callback_data: BroadcastSegment,
+    user: User,
+    t: Translate,
+    reply: Reply,
+    clock: Clock,
 ) -> None:
     if not await allowed(user, NEED, t, query):
         return
-    match = SEGMENT.match(query.data or "")
-    segment = parse_segment(match[1], match[2] or "") if match else None
+    segment = parse_segment(callback_data.kind, callback_data.value)
     if segment is None:
         await query.answer(t(N_("This button is not valid.")), show_alert=True)
         return
@@ -107,21 +109,27 @@ async def broadcast_text_answer(
         await ask(clock, user, "broadcast_text", broadcast_id=draft.id)
         await reply(html.escape(t(N_("The text must be 1 to 4096 characters. Send it again."))))
         return
+    # Only a draft takes a text: a confirmed broadcast sends what was confirmed.
+    if not await Broadcast.filter(id=draft.id, status=BroadcastStatus.DRAFT).update(text=body):
+        await reply(html.escape(t(N_("This broadcast can no longer be changed."))))
+        return
     draft.text = body
-    await draft.save(update_fields=["text"])
     count = len(await recipients(draft.segment))
     await reply(body)  # exactly what the recipients will see
     summary = t(N_("Preview above. Segment — {segment}: {count} recipients.")).format(
         segment=_segment_name(draft.segment, t), count=count
     )
-    go = Button(t(N_("Send")), callback=f"bc:{draft.id}:go")
-    cancel = Button(t(N_("Cancel")), callback=f"bc:{draft.id}:cancel")
+    send_data = BroadcastDecision(broadcast_id=draft.id, action="go").pack()
+    cancel_data = BroadcastDecision(broadcast_id=draft.id, action="cancel").pack()
+    go = Button(t(N_("Send")), callback=send_data)
+    cancel = Button(t(N_("Cancel")), callback=cancel_data)
     await reply(html.escape(summary), ((go, cancel),) if count else ((cancel,),))
 
 
-@router.callback_query(F.data.startswith("bc:"))
+@router.callback_query(BroadcastDecision.filter())
 async def decide(
     query: CallbackQuery,
+    callback_data: BroadcastDecision,
     user: User,
     t: Translate,
     reply: Reply,
@@ -132,11 +140,10 @@ async def decide(
 ) -> None:
     if not await allowed(user, NEED, t, query):
         return
-    match = DECISION.match(query.data or "")
-    if match is None or query.message is None:
+    if query.message is None:
         await query.answer(t(N_("This button is not valid.")), show_alert=True)
         return
-    broadcast_id, action = int(match[1]), match[2]
+    broadcast_id, action = callback_data.broadcast_id, callback_data.action
     message_id = query.message.message_id
     if action == "cancel":
         dropped = await Broadcast.filter(
@@ -148,7 +155,14 @@ async def decide(
         await reply.edit(message_id, html.escape(t(N_("Broadcast cancelled. Nothing was sent."))))
         await query.answer()
         return
-    total = await confirm_broadcast(hub, clock, texts, locale, broadcast_id, user, reply.chat_id)
+    try:
+        total = await confirm_broadcast(
+            hub, clock, texts, locale, broadcast_id, user, reply.chat_id
+        )
+    except IncompleteBroadcast:
+        text = t(N_("This broadcast is not ready to send: send its text first."))
+        await query.answer(text, show_alert=True)
+        return
     if total is None:
         await query.answer(t(N_("This broadcast can no longer be changed.")), show_alert=True)
         return

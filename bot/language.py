@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Final
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
+from bot.callbacks import Language
 from bot.outbox import Button
 from bot.replies import Reply
 from core.texts import SUPPORTED, Texts
@@ -21,15 +22,15 @@ NAMES = {"ru": "Русский", "en": "English"}
 @router.message(Command("language"))
 async def choose(message: Message, locale: str, texts: Texts, reply: Reply) -> None:
     buttons = tuple(
-        Button(("✓ " if code == locale else "") + NAMES[code], callback=f"lang:{code}")
+        Button(("✓ " if code == locale else "") + NAMES[code], callback=Language(code=code).pack())
         for code in SUPPORTED
     )
     await reply(texts(locale, N_("Choose the language:")), buttons=(buttons,))
 
 
-@router.callback_query(F.data.startswith("lang:"))
-async def chosen(query: CallbackQuery, user: User, texts: Texts) -> None:
-    code = (query.data or "").removeprefix("lang:")
+@router.callback_query(Language.filter())
+async def chosen(query: CallbackQuery, callback_data: Language, user: User, texts: Texts) -> None:
+    code = callback_data.code
     if code not in SUPPORTED:
         await query.answer()
         return

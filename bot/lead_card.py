@@ -8,14 +8,17 @@ it again, because callback data can be forged and a button can outlive a right.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
+from bot.callbacks import AddNote, CardInPlace, LeadCard, LeadsPage, LeadStatus, NotesPage
 from bot.context import Translate
+from bot.lead_notes import card_notes, notes_page
 from bot.outbox import Button, Buttons
 from bot.prompts import ask, on_prompt
 from bot.replies import Reply
@@ -24,8 +27,9 @@ from core.crm import InvalidNote, OutOfScope, add_note, person_name, set_status
 from core.hub import SignalHub
 from core.scope import LeadScope, Reach, scope_of
 from core.settings import Settings
+from core.telegram_limits import TEXT_LIMIT, fit_html, visible_length
 from locales import N_
-from models import CrmStatus, EventRecord, LeadEntry, LeadNote, LeadTouch, ScenarioRun, User
+from models import CrmStatus, EventRecord, LeadEntry, LeadTouch, ScenarioRun, User
 
 router: Final[Router] = Router(name=__name__)
 
@@ -46,9 +50,8 @@ ATTENDANCE_LABELS: Final[dict[str, str]] = {
     "attended": N_("attended"),
     "not_attended": N_("did not attend"),
 }
-NOTES_SHOWN = 5
-NOTE_PREVIEW = 300
-STATUS_PATTERN = "|".join(s.value for s in CrmStatus)
+# The card's fields (name, e-mail, UTM, ...) leave at least this much for the notes.
+NOTES_ROOM = 600
 
 
 async def visible_lead(user: User, lead_id: int) -> LeadEntry | None:
@@ -64,22 +67,34 @@ def _message_id(query: CallbackQuery) -> int | None:
     return query.message.message_id if query.message is not None else None
 
 
-@router.callback_query(F.data.regexp(r"^lead:\d{1,18}$"))
+@router.callback_query(LeadCard.filter())
+@router.callback_query(CardInPlace.filter())
 async def open_card(
-    query: CallbackQuery, user: User, t: Translate, settings: Settings, reply: Reply
+    query: CallbackQuery,
+    callback_data: LeadCard | CardInPlace,
+    user: User,
+    t: Translate,
+    settings: Settings,
+    reply: Reply,
 ) -> None:
+    """The card as a new message (from the list or a notice), or in place (from its notes)."""
     scope = await scope_of(user)
-    lead = await scope.lead(int((query.data or "").split(":")[1]))
+    lead = await scope.lead(callback_data.lead_id)
     if lead is None:
         await query.answer(t(NOT_IN_LIST), show_alert=True)
         return
     await query.answer()
-    await reply(*await card(lead, scope, t, settings))
+    text, buttons = await card(lead, scope, t, settings)
+    if isinstance(callback_data, CardInPlace):
+        await _show(query, reply, text, buttons)
+    else:
+        await reply(text, buttons)
 
 
-@router.callback_query(F.data.regexp(rf"^crm:\d{{1,18}}:({STATUS_PATTERN})$"))
+@router.callback_query(LeadStatus.filter())
 async def change_status(
     query: CallbackQuery,
+    callback_data: LeadStatus,
     user: User,
     t: Translate,
     settings: Settings,
@@ -87,28 +102,28 @@ async def change_status(
     hub: SignalHub,
     clock: Clock,
 ) -> None:
-    _, lead_id, status = (query.data or "").split(":")
+    status = callback_data.status
     try:
-        lead, changed = await set_status(hub, clock, int(lead_id), CrmStatus(status), actor=user)
+        lead, changed = await set_status(hub, clock, callback_data.lead_id, status, actor=user)
     except OutOfScope:
         await query.answer(t(NOT_IN_LIST), show_alert=True)
         return
     await query.answer(t(N_("Status: {status}")).format(status=status_label(t, status)))
-    message_id = _message_id(query)
     if not changed:
         return  # the card already says so; an identical edit would be refused
-    text, buttons = await card(lead, await scope_of(user), t, settings)
-    if message_id is None:
-        await reply(text, buttons)
-    else:
-        await reply.edit(message_id, text, buttons)
+    await _show(query, reply, *await card(lead, await scope_of(user), t, settings))
 
 
-@router.callback_query(F.data.regexp(r"^note:\d{1,18}$"))
+@router.callback_query(AddNote.filter())
 async def start_note(
-    query: CallbackQuery, user: User, t: Translate, reply: Reply, clock: Clock
+    query: CallbackQuery,
+    callback_data: AddNote,
+    user: User,
+    t: Translate,
+    reply: Reply,
+    clock: Clock,
 ) -> None:
-    lead = await visible_lead(user, int((query.data or "").split(":")[1]))
+    lead = await visible_lead(user, callback_data.lead_id)
     if lead is None:
         await query.answer(t(NOT_IN_LIST), show_alert=True)
         return
@@ -116,6 +131,33 @@ async def start_note(
     await query.answer()
     prompt = t(N_("Send the note about {name} as one message (/cancel to stop)."))
     await reply(prompt.format(name=f"<b>{html.escape(lead.name or f'#{lead.id}')}</b>"))
+
+
+@router.callback_query(NotesPage.filter())
+async def turn_notes(
+    query: CallbackQuery,
+    callback_data: NotesPage,
+    user: User,
+    t: Translate,
+    settings: Settings,
+    reply: Reply,
+) -> None:
+    lead = await visible_lead(user, callback_data.lead_id)
+    if lead is None:
+        await query.answer(t(NOT_IN_LIST), show_alert=True)
+        return
+    await query.answer()
+    text, buttons = await notes_page(lead, t, _when(settings), callback_data.start)
+    await _show(query, reply, text, buttons)
+
+
+async def _show(query: CallbackQuery, reply: Reply, text: str, buttons: Buttons) -> None:
+    """In place of the message pressed (a new message when Telegram gave none)."""
+    message_id = _message_id(query)
+    if message_id is None:
+        await reply(text, buttons)
+    else:
+        await reply.edit(message_id, text, buttons)
 
 
 @on_prompt("lead_note")
@@ -140,34 +182,50 @@ async def save_note(
 async def card(
     lead: LeadEntry, scope: LeadScope, t: Translate, settings: Settings
 ) -> tuple[str, Buttons]:
-    """The card's text and its buttons (status, note, back to the list)."""
-    return await card_text(lead, t, settings, scope=scope), card_buttons(lead, t)
+    """The card's text and its buttons (status, note, all notes, back to the list).
+
+    The fields come first and are cut if they alone would crowd out the notes; the
+    newest notes fill what is left of Telegram's 4,096 characters."""
+    head = await card_text(lead, t, settings, scope=scope)
+    head = fit_html(head, TEXT_LIMIT - NOTES_ROOM)
+    notes = await card_notes(lead, t, _when(settings), TEXT_LIMIT - visible_length(head) - 1)
+    return "\n".join([head, *notes.lines]), card_buttons(lead, t, all_notes=notes.more)
 
 
-def card_buttons(lead: LeadEntry, t: Translate) -> Buttons:
+def card_buttons(lead: LeadEntry, t: Translate, *, all_notes: bool = False) -> Buttons:
     def status_button(status: CrmStatus) -> Button:
         label = status_label(t, status)
         mark = "✅ " if status == lead.crm_status else ""
-        return Button(mark + label, callback=f"crm:{lead.id}:{status.value}")
+        return Button(mark + label, callback=LeadStatus(lead_id=lead.id, status=status).pack())
 
     statuses = [status_button(s) for s in CrmStatus]
+    notes = [Button("📝 " + t(N_("Add note")), callback=AddNote(lead_id=lead.id).pack())]
+    if all_notes:
+        every = NotesPage(lead_id=lead.id, start=0).pack()
+        notes.append(Button("📒 " + t(N_("All notes")), callback=every))
     return (
         tuple(statuses[:3]),
         tuple(statuses[3:]),
-        (
-            Button("📝 " + t(N_("Add note")), callback=f"note:{lead.id}"),
-            Button("◀ " + t(N_("Back to list")), callback="leads:0"),
-        ),
+        tuple(notes),
+        (Button("◀ " + t(N_("Back to list")), callback=LeadsPage(page=0).pack()),),
     )
+
+
+def _when(settings: Settings) -> Callable[[float], str]:
+    zone = ZoneInfo(settings.timezone)
+
+    def when(ts: float) -> str:
+        return f"{datetime.fromtimestamp(ts, UTC).astimezone(zone):%d.%m.%Y %H:%M}"
+
+    return when
 
 
 async def card_text(
     lead: LeadEntry, t: Translate, settings: Settings, *, scope: LeadScope | None = None
 ) -> str:
+    """The card's fields, from the name down to the CRM status (the notes come after)."""
     zone = ZoneInfo(settings.timezone)
-
-    def when(ts: float) -> str:
-        return f"{datetime.fromtimestamp(ts, UTC).astimezone(zone):%d.%m.%Y %H:%M}"
+    when = _when(settings)
 
     def row(label: str, value: str) -> str:
         return f"{html.escape(t(label))}: {html.escape(value)}"
@@ -190,7 +248,6 @@ async def card_text(
     lines.append(row(N_("Webinars"), await _webinars(lead, t) or t(N_("none yet"))))
     lines += [row(N_("Scenario"), f"{r.scenario}: {r.status}") for r in runs]
     lines.append(f"<b>{html.escape(t(N_('CRM status')))}: {status_label(t, lead.crm_status)}</b>")
-    lines += await _notes(lead, t, when)
     return "\n".join(lines)
 
 
@@ -217,19 +274,3 @@ async def _webinars(lead: LeadEntry, t: Translate) -> str:
         if fact and fact not in facts:
             facts.append(fact)
     return "; ".join(f"{webinar}: {', '.join(facts)}" for webinar, facts in seen.items())
-
-
-async def _notes(lead: LeadEntry, t: Translate, when: Any) -> list[str]:
-    notes = await LeadNote.filter(lead_id=lead.id).order_by("-at", "-id").limit(NOTES_SHOWN)
-    if not notes:
-        return [f"{html.escape(t(N_('Notes')))}: {html.escape(t(N_('none yet')))}"]
-    authors = {
-        u.id: u for u in await User.filter(id__in=[n.author_id for n in notes if n.author_id])
-    }
-    lines = [f"{html.escape(t(N_('Notes')))}:"]
-    for note in notes:
-        author = authors.get(note.author_id) if note.author_id else None
-        by = (person_name(author) if author else "") or t(N_("system"))
-        text = note.text if len(note.text) <= NOTE_PREVIEW else note.text[:NOTE_PREVIEW] + "…"
-        lines.append(f"• <i>{when(note.at)}, {html.escape(by)}</i>: {html.escape(text)}")
-    return lines

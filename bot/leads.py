@@ -6,11 +6,12 @@ from __future__ import annotations
 import html
 from typing import Final
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.access import allowed_any
+from bot.callbacks import LeadCard, LeadsPage
 from bot.context import Translate
 from bot.lead_card import status_label
 from bot.outbox import Button, Buttons
@@ -21,6 +22,7 @@ from core.hub import SignalHub
 from core.roles import Capability
 from core.scope import LeadScope, Reach, scope_of
 from core.settings import Settings
+from core.telegram_limits import fit_plain
 from locales import N_
 from models import LeadEntry, User
 
@@ -43,12 +45,14 @@ async def show_leads(message: Message, user: User, t: Translate, reply: Reply) -
     await reply(*await leads_page(await scope_of(user), 0, t))
 
 
-@router.callback_query(F.data.regexp(r"^leads:\d{1,6}$"))
-async def turn_page(query: CallbackQuery, user: User, t: Translate, reply: Reply) -> None:
+@router.callback_query(LeadsPage.filter())
+async def turn_page(
+    query: CallbackQuery, callback_data: LeadsPage, user: User, t: Translate, reply: Reply
+) -> None:
     if not await allowed_any(user, VIEW_LEADS, t, query):
         return
     await query.answer()
-    page = int((query.data or "").split(":")[1])
+    page = callback_data.page
     text, buttons = await leads_page(await scope_of(user), page, t)
     if query.message is None:
         await reply(text, buttons)
@@ -71,23 +75,23 @@ async def leads_page(scope: LeadScope, page: int, t: Translate) -> tuple[str, Bu
             t(N_("Page {page} of {pages}")).format(page=page + 1, pages=pages)
         )
     rows: list[tuple[Button, ...]] = [
-        (Button(_label(lead, t), callback=f"lead:{lead.id}"),) for lead in leads
+        (Button(_label(lead, t), callback=LeadCard(lead_id=lead.id).pack()),) for lead in leads
     ]
     turn = []
     if page > 0:
-        turn.append(Button("◀", callback=f"leads:{page - 1}"))
+        turn.append(Button("◀", callback=LeadsPage(page=page - 1).pack()))
     if page < pages - 1:
-        turn.append(Button("▶", callback=f"leads:{page + 1}"))
+        turn.append(Button("▶", callback=LeadsPage(page=page + 1).pack()))
     if turn:
         rows.append(tuple(turn))
     return text, tuple(rows)
 
 
 def _label(lead: LeadEntry, t: Translate) -> str:
-    # Button texts are plain text in Telegram (never parsed as HTML): shortened, not escaped.
+    # Button texts are plain text in Telegram (never parsed as HTML): shortened (in UTF-16
+    # units, as Telegram counts), not escaped; the status after the name always shows.
     name = " ".join((lead.name or "").split()) or lead.phone or lead.email or "—"
-    if len(name) > LABEL_LIMIT:
-        name = name[: LABEL_LIMIT - 1] + "…"
+    name = fit_plain(name, LABEL_LIMIT)
     return f"{name} · {status_label(t, lead.crm_status)}"
 
 

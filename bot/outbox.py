@@ -4,6 +4,11 @@ Producers (consumers of events, the scenario engine, bot screens that notify oth
 `enqueue` inside their own database transaction, so a message exists exactly when the state
 change that caused it does. The sender (`OutboxSender`) drains the table within
 Telegram's limits. The idempotency `key` makes enqueueing safe to repeat.
+
+Every payload is built here, and here it is made to fit Telegram's size limits
+(`core/telegram_limits.py`): a text or caption too long for Telegram is cut with "…" (a
+refused row could never be sent, and a screen built from it never opened again), a label
+is shortened, and callback data over 64 bytes is a programming error raised at once.
 """
 
 from __future__ import annotations
@@ -16,6 +21,14 @@ from typing import Any, Protocol
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core.clock import Clock
+from core.telegram_limits import (
+    BUTTON_TEXT_LIMIT,
+    CALLBACK_DATA_LIMIT,
+    CAPTION_LIMIT,
+    TEXT_LIMIT,
+    fit_html,
+    fit_plain,
+)
 from models import OutboxMessage, Priority
 
 
@@ -27,10 +40,18 @@ class Button:
     url: str | None = None
     callback: str | None = None
 
+    def __post_init__(self) -> None:
+        # Telegram refuses the whole message over one bad button: fail where it is built.
+        if self.callback is not None and not 1 <= len(self.callback.encode()) <= (
+            CALLBACK_DATA_LIMIT
+        ):
+            raise ValueError(f"callback data must be 1-64 bytes: {self.callback!r}")
+
     def as_dict(self) -> dict[str, str]:
+        text = fit_plain(self.text, BUTTON_TEXT_LIMIT)
         if self.url:
-            return {"text": self.text, "url": self.url}
-        return {"text": self.text, "callback_data": self.callback or "noop"}
+            return {"text": text, "url": self.url}
+        return {"text": text, "callback_data": self.callback or "noop"}
 
 
 Buttons = tuple[tuple[Button, ...], ...]
@@ -54,7 +75,7 @@ class Outgoing(Protocol):
 def _with(data: dict[str, Any], buttons: Buttons, caption: str = "") -> dict[str, Any]:
     """`data` plus an HTML caption and inline buttons, where there are any."""
     if caption:
-        data |= {"caption": caption, "parse_mode": "HTML"}
+        data |= {"caption": fit_html(caption, CAPTION_LIMIT), "parse_mode": "HTML"}
     if buttons:
         data["reply_markup"] = {"inline_keyboard": [[b.as_dict() for b in row] for row in buttons]}
     return data
@@ -73,7 +94,7 @@ class OutgoingMessage:
 
     def payload(self) -> dict[str, Any]:
         data = {
-            "text": self.text,
+            "text": fit_html(self.text, TEXT_LIMIT),
             "parse_mode": "HTML",
             "link_preview_options": {"is_disabled": self.disable_preview},
             **self.extra,
@@ -94,7 +115,7 @@ class OutgoingEdit:
     def payload(self) -> dict[str, Any]:
         data = {
             "message_id": self.message_id,
-            "text": self.text,
+            "text": fit_html(self.text, TEXT_LIMIT),
             "parse_mode": "HTML",
             "link_preview_options": {"is_disabled": True},
         }
@@ -155,7 +176,8 @@ class OutgoingCaptionEdit:
     method: str = "editMessageCaption"
 
     def payload(self) -> dict[str, Any]:
-        data = {"message_id": self.message_id, "caption": self.caption, "parse_mode": "HTML"}
+        caption = fit_html(self.caption, CAPTION_LIMIT)
+        data = {"message_id": self.message_id, "caption": caption, "parse_mode": "HTML"}
         return _with(data, self.buttons)
 
 

@@ -79,6 +79,14 @@ class PendingMessages:
         """A message to retry (its chat is still busy; `done` schedules it)."""
         heapq.heappush(self._queues[item.chat_id], item)
 
+    def move_chat(self, old: int, new: int) -> None:
+        """The chat has a new id (a group became a supergroup): its queue goes there."""
+        for item in self._queues.pop(old, []):
+            item.chat_id = new
+            heapq.heappush(self._queues[new], item)
+        self._later.pop(old, None)
+        self._push_head(new)
+
     def drop_chat(self, chat: int) -> None:
         self._queues.pop(chat, None)
         self._later.pop(chat, None)

@@ -14,6 +14,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
 from bot.access import allowed
+from bot.callbacks import ApplicationVerdict, ProfileVerdict
 from bot.context import Translate
 from bot.outbox import OutgoingCaptionEdit, OutgoingPhoto
 from bot.replies import Reply
@@ -93,15 +94,21 @@ async def _close_notice(query: CallbackQuery, reply: Reply, verdict: str) -> Non
         await reply.edit(notice.message_id, f"{notice.html_text}\n\n{verdict}")
 
 
-@router.callback_query(F.data.regexp(r"^app:\d{1,18}:(approve|reject)$"))
+@router.callback_query(ApplicationVerdict.filter())
 async def decide_application(
-    query: CallbackQuery, user: User, t: Translate, hub: SignalHub, clock: Clock, reply: Reply
+    query: CallbackQuery,
+    callback_data: ApplicationVerdict,
+    user: User,
+    t: Translate,
+    hub: SignalHub,
+    clock: Clock,
+    reply: Reply,
 ) -> None:
     if not await allowed(user, Capability.APPROVE_USERS, t, query):
         return
-    _, number, verdict = (query.data or "").split(":")
+    approve = callback_data.verdict == "approve"
     try:
-        decision = await decide(hub, clock, int(number), verdict == "approve", actor=user)
+        decision = await decide(hub, clock, callback_data.item_id, approve, actor=user)
     except NotAllowed:  # withdrawn between the check and the decision
         await allowed(user, Capability.APPROVE_USERS, t, query)
         return
@@ -112,15 +119,21 @@ async def decide_application(
     await _report(query, reply, t, application.status, application.decided_by_id, decision.changed)
 
 
-@router.callback_query(F.data.regexp(r"^prof:\d{1,18}:(approve|reject)$"))
+@router.callback_query(ProfileVerdict.filter())
 async def decide_profile_change(
-    query: CallbackQuery, user: User, t: Translate, hub: SignalHub, clock: Clock, reply: Reply
+    query: CallbackQuery,
+    callback_data: ProfileVerdict,
+    user: User,
+    t: Translate,
+    hub: SignalHub,
+    clock: Clock,
+    reply: Reply,
 ) -> None:
     if not await allowed(user, Capability.APPROVE_PROFILES, t, query):
         return
-    _, number, verdict = (query.data or "").split(":")
+    approve = callback_data.verdict == "approve"
     try:
-        decision = await decide_change(hub, clock, int(number), verdict == "approve", actor=user)
+        decision = await decide_change(hub, clock, callback_data.item_id, approve, actor=user)
     except NotAllowed:
         await allowed(user, Capability.APPROVE_PROFILES, t, query)
         return

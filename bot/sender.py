@@ -8,6 +8,10 @@ Order: a chat's messages go one at a time in (priority, id) order; across chats,
 best (priority, id) among the chats that may receive now goes next, so a reminder
 queued behind a broadcast overtakes it at the next free slot.
 
+What each answer (or failure) of a call does to its row is `bot/outcomes.py`: sent,
+failed for good, unreachable chat, migrated group, or again after a backoff; no row is
+left `sending`.
+
 Delivery is at-least-once in one narrow case: if the process dies after Telegram
 accepted a message and before the row was marked sent (a few milliseconds), the message
 is sent again after the restart. Telegram offers no idempotency key to close that gap.
@@ -25,28 +29,21 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram import methods as tg_methods
-from aiogram.exceptions import (
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-    TelegramUnauthorizedError,
-)
 from aiogram.types import BufferedInputFile
 
 from bot.outbox import FILE_KEY
+from bot.outcomes import Next, Outcome, describe, outcome_of
 from bot.pending import Item, PendingMessages
 from core.clock import Clock
-from core.events import TelegramChatUnreachable
+from core.events import TelegramChatMigrated, TelegramChatUnreachable
 from core.hub import SignalHub
 from core.settings import Settings, parse_rate
-from models import OutboxMessage, OutboxStatus, TelegramChat
+from models import Broadcast, LeadEntry, OutboxMessage, OutboxStatus, TelegramChat, User
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 10
 SYNC_LIMIT = 5000
+BOOKKEEPING_RETRY = 5.0  # seconds: the database refused to record an outcome; try again
 # Requests leave evenly spaced, but arrive with network jitter: keep a few percent below
 # each limit so that no window on Telegram's side ever sees one send too many.
 MARGIN = 1.04
@@ -105,6 +102,8 @@ class OutboxSender:
         self._paused_until = 0.0
         self._wake = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
+        # Outcomes of calls made but not yet stored (the database failed): row id → outcome.
+        self._unrecorded: dict[int, Outcome] = {}
 
     # ---- lifecycle ------------------------------------------------------------------
 
@@ -221,17 +220,25 @@ class OutboxSender:
     # ---- one message --------------------------------------------------------------------
 
     async def _send(self, item: Item, slot: float) -> None:
+        chat = item.chat_id  # a migrated chat moves the item; this chat is the busy one
         try:
             await self._attempt(item, slot)
-        except Exception:  # never lose the sender to one message's bookkeeping
-            log.exception("outbox: message #%s failed unexpectedly", item.id)
-            self._retry(item, 60.0)
+        except Exception:  # the database failed us; the outcome waits in `_unrecorded`
+            log.exception("outbox: could not record message #%s; trying again", item.id)
+            self._retry(item, BOOKKEEPING_RETRY)
         finally:
-            gap = self._group_gap if item.chat_id < 0 else self._chat_gap
-            self._pending.done(item.chat_id, gap)
+            gap = self._group_gap if chat < 0 else self._chat_gap
+            self._pending.done(chat, gap)
             self._wake.set()
 
     async def _attempt(self, item: Item, slot: float) -> None:
+        unrecorded = self._unrecorded.get(item.id)
+        if unrecorded is not None:  # the call was made; only its outcome is to be stored
+            row = await OutboxMessage.get_or_none(id=item.id, status=OutboxStatus.SENDING)
+            if row is not None:
+                await self._record(row, item, unrecorded)
+            self._unrecorded.pop(item.id, None)
+            return
         row = await OutboxMessage.get_or_none(id=item.id, status=OutboxStatus.PENDING)
         if row is None:  # cancelled, or sent by another process
             self._known.discard(item.id)
@@ -239,57 +246,65 @@ class OutboxSender:
         if await TelegramChat.filter(chat_id=row.chat_id, unreachable_at__not_isnull=True).exists():
             await self._finish(row, OutboxStatus.UNREACHABLE, "chat is unreachable")
             return
-        await OutboxMessage.filter(id=row.id).update(
+        claimed = await OutboxMessage.filter(id=row.id, status=OutboxStatus.PENDING).update(
             status=OutboxStatus.SENDING, attempts=row.attempts + 1
         )
+        if not claimed:  # another sender took it between our two queries
+            self._known.discard(item.id)
+            return
+        row.attempts += 1
+        outcome = await self._call(row, slot)
+        # From here the call is made: its outcome is kept until the row says it, so a
+        # database error cannot turn into a second send.
+        self._unrecorded[item.id] = outcome
+        await self._record(row, item, outcome)
+        self._unrecorded.pop(item.id, None)
+
+    async def _call(self, row: OutboxMessage, slot: float) -> Outcome:
+        """Make the row's Bot API call; whatever happens is an `Outcome`."""
+        try:
+            method = _method(row)
+        except Exception as exc:  # a payload no request can carry: sending again won't help
+            return Outcome(Next.FAILED, f"invalid payload: {describe(exc)}")
         # Database work is done: only the request itself stands between slot and arrival.
         await self._wait_for_slot(slot)
         try:
-            result = await self._call(row)
-        except TelegramRetryAfter as exc:
-            self._paused_until = self._mono() + exc.retry_after
-            log.warning("outbox: Telegram asked to wait %ss", exc.retry_after)
-            # Due again at once; the pause above holds it back in real time.
-            await self._back_to_pending(row, item, 0, str(exc), count=False)
-        except TelegramForbiddenError as exc:
-            await self._unreachable(row, exc.message)
-        except TelegramUnauthorizedError as exc:
-            log.error("outbox: the bot token is refused; pausing for a minute")
-            self._paused_until = self._mono() + 60
-            await self._back_to_pending(row, item, 0, str(exc), count=False)
-        except TelegramBadRequest as exc:
-            await self._finish(row, OutboxStatus.FAILED, exc.message)
-        except (TelegramNetworkError, TelegramServerError, TimeoutError, OSError) as exc:
-            delay = min(300.0, 2.0 ** (row.attempts + 1))
-            await self._back_to_pending(row, item, delay, str(exc), count=True)
-        else:
-            message_id = getattr(result, "message_id", None)
-            await OutboxMessage.filter(id=row.id).update(
-                status=OutboxStatus.SENT, sent_at=self._clock.now(), message_id=message_id
-            )
-            self._known.discard(item.id)
-
-    async def _call(self, row: OutboxMessage) -> Any:
-        try:
-            return await self._bot(_method(row))
+            result = await self._bot(method)
+        except Exception as exc:
+            return outcome_of(exc, row.attempts)
         finally:
             self._landed()
+        return Outcome(Next.SENT, message_id=getattr(result, "message_id", None))
 
-    async def _back_to_pending(
-        self, row: OutboxMessage, item: Item, delay: float, error: str, *, count: bool
-    ) -> None:
-        attempts = row.attempts + 1 if count else row.attempts
-        if attempts >= MAX_ATTEMPTS:
-            await self._finish(row, OutboxStatus.FAILED, error)
-            return
-        not_before = self._clock.now() + delay
-        await OutboxMessage.filter(id=row.id).update(
-            status=OutboxStatus.PENDING,
-            not_before=not_before,
-            attempts=attempts,
-            last_error=error[:2000],
-        )
-        self._retry(item, delay)
+    async def _record(self, row: OutboxMessage, item: Item, outcome: Outcome) -> None:
+        """Store what became of the row, and schedule what comes next."""
+        if outcome.pause:
+            self._paused_until = max(self._paused_until, self._mono() + outcome.pause)
+            log.warning("outbox: pausing all sends for %ss: %s", outcome.pause, outcome.error)
+        if outcome.next is Next.SENT:
+            await OutboxMessage.filter(id=row.id).update(
+                status=OutboxStatus.SENT,
+                sent_at=self._clock.now(),
+                message_id=outcome.message_id,
+                last_error=outcome.error or None,
+            )
+            self._known.discard(row.id)
+        elif outcome.next is Next.FAILED:
+            log.warning("outbox: message #%s failed: %s", row.id, outcome.error)
+            await self._finish(row, OutboxStatus.FAILED, outcome.error)
+        elif outcome.next is Next.UNREACHABLE:
+            await self._unreachable(row, outcome.error)
+        elif outcome.next is Next.MIGRATED and outcome.chat_id is not None:
+            await self._migrate(row, item, outcome.chat_id, outcome.error)
+        else:
+            attempts = row.attempts if outcome.counts else row.attempts - 1
+            await OutboxMessage.filter(id=row.id).update(
+                status=OutboxStatus.PENDING,
+                not_before=self._clock.now() + outcome.delay,
+                attempts=attempts,
+                last_error=outcome.error,
+            )
+            self._retry(item, outcome.delay)
 
     def _retry(self, item: Item, delay: float) -> None:
         item.not_before = self._clock.now() + delay
@@ -298,6 +313,48 @@ class OutboxSender:
     async def _finish(self, row: OutboxMessage, status: OutboxStatus, error: str | None) -> None:
         await OutboxMessage.filter(id=row.id).update(status=status, last_error=error)
         self._known.discard(row.id)
+
+    async def _migrate(self, row: OutboxMessage, item: Item, new_chat: int, error: str) -> None:
+        """The group became a supergroup: this message and everything queued to the group
+        go to the new id, and every chat id we keep follows it, in one transaction."""
+        old = row.chat_id
+        now = self._clock.now()
+        async with self._hub.transaction() as tx:
+            db = tx.connection
+            await (
+                OutboxMessage.filter(
+                    chat_id=old, status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING]
+                )
+                .using_db(db)
+                .update(chat_id=new_chat)
+            )
+            await (
+                OutboxMessage.filter(id=row.id)
+                .using_db(db)
+                .update(status=OutboxStatus.PENDING, not_before=now, last_error=error)
+            )
+            await User.filter(chat_id=old).using_db(db).update(chat_id=new_chat)
+            await LeadEntry.filter(chat_id=old).using_db(db).update(chat_id=new_chat)
+            await (
+                Broadcast.filter(progress_chat_id=old)
+                .using_db(db)
+                .update(progress_chat_id=new_chat)
+            )
+            if not await TelegramChat.filter(chat_id=new_chat).using_db(db).exists():
+                await TelegramChat.filter(chat_id=old).using_db(db).update(chat_id=new_chat)
+            await tx.publish(
+                TelegramChatMigrated(
+                    timestamp=int(now),
+                    chat_id=old,
+                    migrate_to_chat_id=new_chat,
+                    lead_id=row.lead_id,
+                )
+            )
+        log.info("outbox: chat %s became %s; its messages follow", old, new_chat)
+        item.chat_id = new_chat
+        item.not_before = now
+        self._pending.put_back(item)
+        self._pending.move_chat(old, new_chat)
 
     async def _unreachable(self, row: OutboxMessage, reason: str) -> None:
         """403: the user blocked the bot. Stop sending there, and say so once."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 import html
 from typing import Final
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.access import allowed_any
+from bot.callbacks import StatsPeriod
 from bot.context import Translate
 from bot.outbox import Button, Buttons
 from bot.replies import Reply
@@ -42,9 +43,10 @@ async def stats_command(
     await reply(text, buttons)
 
 
-@router.callback_query(F.data.startswith("stats:"))
+@router.callback_query(StatsPeriod.filter())
 async def stats_period(
     query: CallbackQuery,
+    callback_data: StatsPeriod,
     user: User,
     t: Translate,
     reply: Reply,
@@ -53,11 +55,10 @@ async def stats_period(
 ) -> None:
     if not await allowed_any(user, NEED, t, query):
         return
-    name = (query.data or "").removeprefix("stats:")
-    if name not in Period._value2member_map_ or query.message is None:
+    if query.message is None:
         await query.answer(t(N_("This button is not valid.")), show_alert=True)
         return
-    text, buttons = await render(user, Period(name), t, clock, settings)
+    text, buttons = await render(user, callback_data.period, t, clock, settings)
     await reply.edit(query.message.message_id, text, buttons)
     await query.answer()
 
@@ -68,7 +69,7 @@ async def render(
     since = period_start(period, clock, settings.timezone)
     stats = await funnel_stats(await scope_of(user), since, clock.now())
     buttons = tuple(
-        Button(("• " if p is period else "") + t(label), callback=f"stats:{p.value}")
+        Button(("• " if p is period else "") + t(label), callback=StatsPeriod(period=p).pack())
         for p, label in LABELS.items()
     )
     return _text(stats, period, t), (buttons,)

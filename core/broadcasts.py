@@ -9,6 +9,7 @@ Recipients are chats: users with the role (`app_user.chat_id`) or leads
 
 from __future__ import annotations
 
+from core.telegram_limits import TEXT_LIMIT, visible_length
 from models import CrmStatus, EventRecord, LeadEntry, Role, TelegramChat, User
 
 ATTENDANCE = ("attended", "not_attended")
@@ -27,6 +28,24 @@ def parse_segment(kind: str, value: str = "") -> dict[str, str] | None:
     if kind == "attendance" and value in ATTENDANCE:
         return {"kind": kind, "value": value}
     return None
+
+
+class IncompleteBroadcast(ValueError):
+    """A draft that cannot be sent as it is (no text, a text Telegram would refuse, no
+    valid segment); the message says what is missing."""
+
+
+def check_complete(segment: dict[str, str], text: str) -> None:
+    """Raise `IncompleteBroadcast` unless `segment` and `text` make a message that can go.
+
+    Confirming checks this whatever the screen showed: a Confirm button can be pressed
+    (or forged) for a draft whose text was never given."""
+    if parse_segment(segment.get("kind", ""), segment.get("value", "")) != segment:
+        raise IncompleteBroadcast("the broadcast has no valid segment")
+    if not text.strip():
+        raise IncompleteBroadcast("the broadcast has no text")
+    if visible_length(text) > TEXT_LIMIT:
+        raise IncompleteBroadcast(f"the text is longer than {TEXT_LIMIT} characters")
 
 
 async def recipients(segment: dict[str, str]) -> list[int]:

@@ -148,6 +148,19 @@ class TelegramChatUnreachable(Event):
     lead_id: int | None = None
 
 
+@event(
+    "telegram_chat_migrated",
+    summary="Telegram answered that a group became a supergroup with a new id: the queued "
+    "messages and every chat id we keep now use the new one.",
+    emitters=("delivery: outbox sender",),
+)
+@dataclass(frozen=True, kw_only=True)
+class TelegramChatMigrated(Event):
+    chat_id: int
+    migrate_to_chat_id: int
+    lead_id: int | None = None
+
+
 # ---- Users, roles and capabilities ------------------------------------------------------
 
 

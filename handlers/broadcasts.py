@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from bot.outbox import OutgoingEdit, OutgoingMessage, enqueue, enqueue_many
-from core.broadcasts import PROGRESS_KEY, RECIPIENT_KEY, recipients
+from core.broadcasts import PROGRESS_KEY, RECIPIENT_KEY, check_complete, recipients
 from core.clock import Clock
 from core.events import CoreBroadcastConfirmed
 from core.hub import Delivery, SignalHub
@@ -159,19 +159,22 @@ async def confirm_broadcast(
 ) -> int | None:
     """DRAFT → SENDING with its total, the progress message queued to `chat_id` and
     `core_broadcast_confirmed` published, in one transaction. Returns the total; None when
-    it is no longer `actor`'s draft (a second press, a cancelled one): nothing happens."""
+    it is no longer `actor`'s draft (a second press, a cancelled one): nothing happens.
+    Raises `IncompleteBroadcast` for a draft without a text (or segment) to send."""
     draft = await Broadcast.get_or_none(
         id=broadcast_id, author_id=actor.id, status=BroadcastStatus.DRAFT
     )
     if draft is None:
         return None
+    check_complete(draft.segment, draft.text)
     total = len(await recipients(draft.segment))
     progress = OutgoingMessage(chat_id, progress_text(texts, locale, broadcast_id, total, None))
     async with hub.transaction() as tx:
         db = tx.connection
         now = clock.now()
+        # The text checked above is the text confirmed: a change since then takes nothing.
         taken = (
-            await Broadcast.filter(id=broadcast_id, status=BroadcastStatus.DRAFT)
+            await Broadcast.filter(id=broadcast_id, status=BroadcastStatus.DRAFT, text=draft.text)
             .using_db(db)
             .update(
                 status=BroadcastStatus.SENDING if total else BroadcastStatus.CANCELLED,

@@ -6,14 +6,13 @@ import html
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from bot.callbacks import LeadCard
 from bot.outbox import Button, OutgoingMessage, enqueue
 from core.events import CoreLeadBound, CoreLeadCreated, ScenarioStart, TelegramChatUnreachable
 from core.hub import Delivery, SignalHub
 from handlers.deps import Deps
 from locales import N_
 from models import LeadEntry, Priority, Role, User
-
-LEAD_CARD_CALLBACK = "lead:{id}"
 
 
 class FunnelConsumers:
@@ -102,5 +101,5 @@ class FunnelConsumers:
         if lead.ref and lead.partner_id is None:
             lines.append(f"{html.escape(t(N_('Referral code')))}: {html.escape(lead.ref)}")
         lines.append(f"{html.escape(t(N_('Time')))}: {when:%d.%m.%Y %H:%M} ({zone.key})")
-        button = Button(t(N_("Open lead card")), callback=LEAD_CARD_CALLBACK.format(id=lead.id))
+        button = Button(t(N_("Open lead card")), callback=LeadCard(lead_id=lead.id).pack())
         return OutgoingMessage(chat_id=chat_id, text="\n".join(lines), buttons=((button,),))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
+from bot.callbacks import ApplicationVerdict, ProfileVerdict
 from bot.outbox import Button, Buttons, Outgoing, OutgoingMessage, OutgoingPhoto, enqueue
 from core.applications import reviewers
 from core.events import (
@@ -24,9 +25,6 @@ from handlers.deps import Deps
 from locales import N_
 from models import Application, LeadEntry, Priority, ProfileChange, Review, User
 
-APPLICATION_CALLBACK = "app:{id}:{verdict}"
-PROFILE_CALLBACK = "prof:{id}:{verdict}"
-
 Translate = Callable[[str], str]
 
 
@@ -39,11 +37,15 @@ def person(user: User | None, t: Translate) -> str:
     return html.escape(name + handle)
 
 
-def review_buttons(template: str, item_id: int, t: Translate) -> Buttons:
+def review_buttons(
+    family: type[ApplicationVerdict | ProfileVerdict], item_id: int, t: Translate
+) -> Buttons:
+    approve = family(item_id=item_id, verdict="approve").pack()
+    reject = family(item_id=item_id, verdict="reject").pack()
     return (
         (
-            Button(t(N_("✅ Approve")), callback=template.format(id=item_id, verdict="approve")),
-            Button(t(N_("❌ Reject")), callback=template.format(id=item_id, verdict="reject")),
+            Button(t(N_("✅ Approve")), callback=approve),
+            Button(t(N_("❌ Reject")), callback=reject),
         ),
     )
 
@@ -88,7 +90,7 @@ class ReviewConsumers:
             ]
             if application.text:
                 lines.append(f"{html.escape(t(N_('Message')))}: {html.escape(application.text)}")
-            buttons = review_buttons(APPLICATION_CALLBACK, application.id, t)
+            buttons = review_buttons(ApplicationVerdict, application.id, t)
             messages.append(OutgoingMessage(chat_id, "\n".join(lines), buttons=buttons))
         await self._send(d, messages)
 
@@ -152,7 +154,7 @@ class ReviewConsumers:
         ):
             t = self._translator(reviewer)
             title = t(N_("Profile change of {name}")).format(name=f"<b>{person(owner, t)}</b>")
-            buttons = review_buttons(PROFILE_CALLBACK, change.id, t)
+            buttons = review_buttons(ProfileVerdict, change.id, t)
             if change.field == "photo":
                 caption = f"🪪 {title}\n{html.escape(t(N_('New photo (shown to leads)')))}"
                 messages.append(OutgoingPhoto(chat_id, change.value, caption, buttons))

@@ -11,7 +11,7 @@ from typing import Any
 
 from sandbox import users
 from sandbox.protocol import Json
-from sandbox.world import SandboxUser, World
+from sandbox.world import SandboxGroup, SandboxUser, World
 
 
 class TelegramDriver:
@@ -39,6 +39,15 @@ class TelegramDriver:
             language_code=language_code,
             phone_number=users.phone_digits(phone_number) if phone_number else "",
         )
+
+    def create_group(self, title: str = "Partners") -> SandboxGroup:
+        """A group with the bot in it (the bot may write there)."""
+        return self.world.add_group(title)
+
+    def migrate_group(self, group_id: int) -> SandboxGroup:
+        """The group is upgraded to a supergroup: sends to its old id answer 400 with
+        `migrate_to_chat_id`; returns the supergroup."""
+        return self.world.migrate_group(group_id)
 
     def send_text(self, user_id: int, text: str) -> Json:
         """The user writes `text` to the bot; returns the user's message."""

@@ -42,6 +42,29 @@ class ApiCall:
 Interceptor = Callable[[ApiCall], Awaitable[None] | None]
 
 
+@dataclass
+class Fault:
+    """How the fake misbehaves for one method (see `FakeTelegram.fail`): an error answer in
+    Telegram's shape, a dropped connection, or a body that is not JSON."""
+
+    method: str
+    status: int = 500
+    description: str = "Internal Server Error"
+    parameters: Json | None = None
+    chat_id: int | None = None  # only requests to this chat; None: every request
+    times: int | None = 1  # how many requests it answers; None: all of them
+    disconnect: bool = False  # close the connection without an answer
+    body: str | None = None  # answer with this text (status `status`) instead of JSON
+    hits: int = 0
+
+    def matches(self, call: ApiCall) -> bool:
+        if call.method.lower() != self.method.lower():
+            return False
+        if self.chat_id is not None and call.chat_id != self.chat_id:
+            return False
+        return self.times is None or self.hits < self.times
+
+
 class FakeTelegram(TelegramDriver):
     """A fake Telegram Bot API for one bot. See the module docstring for the test workflow."""
 
@@ -60,6 +83,7 @@ class FakeTelegram(TelegramDriver):
         super().__init__(World(bot, now))
         self.calls: list[ApiCall] = []
         self.interceptors: list[Interceptor] = []
+        self.faults: list[Fault] = []
         self.limiter: RateLimiter | None = None
         if rate_limits:
             limits = rate_limits if isinstance(rate_limits, RateLimits) else RateLimits()
@@ -107,6 +131,26 @@ class FakeTelegram(TelegramDriver):
             self.interceptors.append(self._check_limits)
         return self.limiter
 
+    def fail(
+        self,
+        method: str,
+        status: int = 500,
+        description: str = "Internal Server Error",
+        *,
+        parameters: Json | None = None,
+        chat_id: int | None = None,
+        times: int | None = 1,
+        disconnect: bool = False,
+        body: str | None = None,
+    ) -> Fault:
+        """Answer the next `times` calls of `method` (to `chat_id`, if given) as told: with
+        Telegram's error shape `{"ok": false, "error_code": status, "description": ...,
+        "parameters": ...}`, or by dropping the connection (`disconnect`), or with a `body`
+        that is not JSON (a proxy's error page). Returns the fault; `hits` counts its uses."""
+        fault = Fault(method, status, description, parameters, chat_id, times, disconnect, body)
+        self.faults.append(fault)
+        return fault
+
     def _check_limits(self, call: ApiCall) -> None:
         if self.limiter is not None:
             self.limiter.check(call.method, call.chat_id)
@@ -126,6 +170,9 @@ class FakeTelegram(TelegramDriver):
             call.params = await read_params(request)
             self.calls.append(call)
             self.world.changed()  # tests may wait for a call
+            fault = next((f for f in self.faults if f.matches(call)), None)
+            if fault is not None:
+                return self._misbehave(request, call, fault)
             for intercept in self.interceptors:
                 if inspect.isawaitable(outcome := intercept(call)):
                     await outcome
@@ -134,6 +181,16 @@ class FakeTelegram(TelegramDriver):
             call.error_code = exc.code
             return error(exc)
         return ok(result)
+
+    def _misbehave(self, request: web.Request, call: ApiCall, fault: Fault) -> web.Response:
+        fault.hits += 1
+        call.error_code = fault.status
+        if fault.disconnect and request.transport is not None:
+            request.transport.close()  # the client sees the connection drop
+        if fault.body is not None or fault.disconnect:
+            return web.Response(text=fault.body or "", status=fault.status)
+        raise_as = BotApiError(fault.status, fault.description, parameters=fault.parameters)
+        return error(raise_as)
 
     async def _download(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sandbox.keyboards import Markup, read_markup
 from sandbox.markup import format_text, utf16_len
-from sandbox.protocol import Json, Params, bad_request, forbidden
-from sandbox.world import Method, SandboxUser, World
+from sandbox.protocol import BotApiError, Json, Params, bad_request, forbidden
+from sandbox.world import Chat, Method, World
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -28,8 +28,17 @@ NOT_MODIFIED = (
 )
 
 
-def target(world: World, p: Params) -> SandboxUser:
-    """The private chat a method addresses, refused the way Telegram refuses it."""
+def target(world: World, p: Params) -> Chat:
+    """The chat a method addresses, refused the way Telegram refuses it."""
+    group = world.groups.get(p.chat_id())
+    if group is not None:
+        if group.migrated_to is not None:
+            raise BotApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                parameters={"migrate_to_chat_id": group.migrated_to},
+            )
+        return group
     user = world.users.get(p.chat_id())
     if user is None:
         raise bad_request("chat not found")
@@ -50,7 +59,7 @@ def caption(p: Params) -> Json:
     return {"caption": text, "caption_entities": entities} if entities else {"caption": text}
 
 
-def deliver(world: World, user: SandboxUser, content: Json, p: Params, markup: Markup) -> Json:
+def deliver(world: World, user: Chat, content: Json, p: Params, markup: Markup) -> Json:
     """Store a bot message (after reply and keyboard checks) and return it as Telegram does."""
     chat = world.chat(user.id)
     reply = p.obj("reply_parameters") or {}
@@ -85,7 +94,7 @@ async def send_message(world: World, p: Params) -> Json:
     return deliver(world, user, content, p, markup)
 
 
-def _bot_message(world: World, p: Params, missing: str) -> tuple[SandboxUser, Json]:
+def _bot_message(world: World, p: Params, missing: str) -> tuple[Chat, Json]:
     if p.has("inline_message_id"):
         raise bad_request("MESSAGE_ID_INVALID")  # the sandbox has no inline mode
     user = target(world, p)
@@ -96,7 +105,7 @@ def _bot_message(world: World, p: Params, missing: str) -> tuple[SandboxUser, Js
     return user, message
 
 
-def _edit(world: World, user: SandboxUser, message: Json, changes: Json) -> Json:
+def _edit(world: World, user: Chat, message: Json, changes: Json) -> Json:
     if message["from"]["id"] != world.bot["id"]:
         raise bad_request("message can't be edited")
     # Telegram drops an inline keyboard that an edit does not repeat.

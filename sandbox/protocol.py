@@ -16,18 +16,33 @@ MAX_UPLOAD = 50 * 1024 * 1024  # Telegram's limit for files a bot uploads
 
 
 class BotApiError(Exception):
-    """An error answer exactly as Telegram gives it: HTTP status = `error_code`."""
+    """An error answer exactly as Telegram gives it: HTTP status = `error_code`, and
+    `parameters` (Telegram's ResponseParameters: `retry_after`, `migrate_to_chat_id`)."""
 
-    def __init__(self, code: int, description: str, *, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        description: str,
+        *,
+        retry_after: int | None = None,
+        parameters: Json | None = None,
+    ) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
-        self.retry_after = retry_after
+        self.parameters: Json = dict(parameters or {})
+        if retry_after is not None:
+            self.parameters["retry_after"] = retry_after
+
+    @property
+    def retry_after(self) -> int | None:
+        value = self.parameters.get("retry_after")
+        return value if isinstance(value, int) else None
 
     def to_json(self) -> Json:
         body: Json = {"ok": False, "error_code": self.code, "description": self.description}
-        if self.retry_after is not None:
-            body["parameters"] = {"retry_after": self.retry_after}
+        if self.parameters:
+            body["parameters"] = dict(self.parameters)
         return body
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from sandbox.protocol import Json, Params
 
 FIRST_USER_ID = 700_000_001
+FIRST_GROUP_NUMBER = 4_000_001  # a group's id is minus this; a supergroup's -100… of it
 # Telegram's default when a bot never set allowed_updates: everything but these three.
 OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 HISTORY_LIMIT = 1000  # messages kept per chat; the page never needs more
@@ -58,6 +59,24 @@ class SandboxUser:
 
 
 @dataclass
+class SandboxGroup:
+    """A group with the bot in it. Upgraded to a supergroup, its old id is answered as
+    Telegram answers it: 400 with `parameters.migrate_to_chat_id`."""
+
+    id: int
+    title: str
+    type: str = "group"
+    migrated_to: int | None = None
+
+    def chat(self) -> Json:
+        return {"id": self.id, "type": self.type, "title": self.title}
+
+
+# A chat the bot can write to.
+Chat = SandboxUser | SandboxGroup
+
+
+@dataclass
 class StoredFile:
     """A photo or document the bot sent: kept so the page can show it and getFile serve it."""
 
@@ -94,6 +113,7 @@ class World:
         self.bot = bot
         self.now = now
         self.users: dict[int, SandboxUser] = {}
+        self.groups: dict[int, SandboxGroup] = {}
         self.chats: dict[int, ChatState] = {}
         self.updates: deque[Json] = deque()
         self.allowed_updates: frozenset[str] | None = None  # None: Telegram's default
@@ -106,6 +126,7 @@ class World:
         # the bot keys its replies by them.
         self._update_ids = itertools.count(int(time.time() * 1000))
         self._user_ids = itertools.count(FIRST_USER_ID)
+        self._group_ids = itertools.count(FIRST_GROUP_NUMBER)
         self._query_ids = itertools.count(4_000_000_000_000_000_001)
         self.file_numbers = itertools.count(1)
         self._changed_event = asyncio.Event()
@@ -136,6 +157,19 @@ class World:
         self.users[user.id] = user
         return user
 
+    def add_group(self, title: str) -> SandboxGroup:
+        group = SandboxGroup(-next(self._group_ids), title)
+        self.groups[group.id] = group
+        return group
+
+    def migrate_group(self, group_id: int) -> SandboxGroup:
+        """The group becomes a supergroup with a new id (`-100…`), as Telegram does it."""
+        group = self.groups[group_id]
+        supergroup = SandboxGroup(-(10**12) + group.id, group.title, type="supergroup")
+        group.migrated_to = supergroup.id
+        self.groups[supergroup.id] = supergroup
+        return supergroup
+
     def chat(self, chat_id: int) -> ChatState:
         return self.chats.setdefault(chat_id, ChatState())
 
@@ -145,7 +179,7 @@ class World:
         message: Json = {
             "message_id": chat.next_message_id,
             "from": sender,
-            "chat": self.users[chat_id].chat(),
+            "chat": (self.users.get(chat_id) or self.groups[chat_id]).chat(),
             "date": int(self.now()),
             **content,
         }

@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
+from core.broadcasts import IncompleteBroadcast
 from core.clock import FakeClock
-from handlers.broadcasts import update_broadcast_progress
+from handlers.broadcasts import confirm_broadcast, update_broadcast_progress
 from models import Broadcast, BroadcastStatus, OutboxMessage, Role, User
 from sandbox import FakeTelegram
 from tests.bot_support import tick
@@ -145,3 +148,38 @@ async def test_without_the_right_there_is_no_broadcast(
         assert (await Broadcast.get()).status == BroadcastStatus.DRAFT
         assert len(fake.bot_messages(p["P1"].id)) == 1
         assert "1 recipients" in shown["confirm"]["text"]
+
+
+async def test_a_draft_without_text_cannot_be_confirmed_by_any_button(
+    product: Callable[..., Any], telegram: tuple[FakeTelegram, str], clock: FakeClock
+) -> None:
+    fake, _ = telegram
+    ada = fake.create_user("Ada", language_code="en")
+    async with product(admin_ids=(ada.id,)) as rt:
+        await start(fake, ada.id)
+        p = await people(fake, clock, {"P1": Role.PARTNER})
+        (menu,) = await say(fake, ada.id, "/broadcast")
+        await press(fake, ada.id, menu["message_id"], "bcs:role:partner")
+        (asked,) = await fake.wait_for_messages(ada.id, after=menu["message_id"])
+        draft = await Broadcast.get()
+        assert draft.text == ""
+        # Confirm pressed before any text was sent (a forged button): refused, nothing sent
+        answer = await forge(fake, ada, asked["message_id"], f"bc:{draft.id}:go")
+        assert answer["text"] == "This broadcast is not ready to send: send its text first."
+        await tick(rt)
+        assert (await Broadcast.get()).status == BroadcastStatus.DRAFT
+        assert len(fake.bot_messages(p["P1"].id)) == 1  # only the answer to /start
+        assert await OutboxMessage.filter(key__startswith="bc:").count() == 0
+        # the same holds for the core command, whoever calls it, and for blank text
+        author = await User.get(telegram_id=ada.id)
+        await Broadcast.filter(id=draft.id).update(text=" \n ")
+        with pytest.raises(IncompleteBroadcast):
+            await confirm_broadcast(rt.hub, clock, rt.texts, "en", draft.id, author, ada.id)
+        assert (await Broadcast.get()).status == BroadcastStatus.DRAFT
+        # the text sent afterwards completes the draft, and Confirm then sends it
+        sent = send_formatted(fake, ada.id, TEXT, BOLD)
+        preview, confirm = await fake.wait_for_messages(ada.id, 2, after=sent["message_id"])
+        await press(fake, ada.id, confirm["message_id"], f"bc:{draft.id}:go")
+        await tick(rt)
+        await tick(rt)
+        assert [m["text"] for m in fake.bot_messages(p["P1"].id)][1:] == [preview["text"]]

@@ -10,11 +10,17 @@ import aiohttp
 import pytest
 from aiogram import Bot
 from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramConflictError,
+    TelegramEntityTooLarge,
     TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
     TelegramNotFound,
     TelegramRetryAfter,
+    TelegramServerError,
     TelegramUnauthorizedError,
 )
 from aiogram.methods import TelegramMethod
@@ -431,3 +437,82 @@ async def test_a_user_sends_a_photo_the_bot_can_send_on(
     assert forwarded.photo
     with pytest.raises(UserActionError, match="only an image"):
         fake.send_photo(anna.id, b"not an image")
+
+
+async def test_telegrams_size_limits_count_utf16_after_parsing(bot: Bot, anna: SandboxUser) -> None:
+    # 4,096 units of text are fine however much markup carries them; one more is refused.
+    fits = "<b>" + "😀" * 2048 + "</b>"
+    sent = await bot.send_message(anna.id, fits)
+    with pytest.raises(TelegramBadRequest, match="Bad Request: message is too long"):
+        await bot.send_message(anna.id, fits + "x")
+    with pytest.raises(TelegramBadRequest, match="MESSAGE_TOO_LONG"):
+        await bot.edit_message_text("&amp;" * 4097, chat_id=anna.id, message_id=sent.message_id)
+    photo = BufferedInputFile(PNG, "p.png")
+    await bot.send_photo(anna.id, photo, caption="😀" * 512)
+    with pytest.raises(TelegramBadRequest, match="Bad Request: message caption is too long"):
+        await bot.send_photo(anna.id, photo, caption="😀" * 512 + "x")
+    exactly = InlineKeyboardButton(text="x", callback_data="я" * 32)  # 64 bytes
+    await bot.send_message(
+        anna.id, "hi", reply_markup=InlineKeyboardMarkup(inline_keyboard=[[exactly]])
+    )
+    over = InlineKeyboardButton(text="x", callback_data="я" * 32 + "x")
+    with pytest.raises(TelegramBadRequest, match="Bad Request: BUTTON_DATA_INVALID"):
+        await bot.send_message(
+            anna.id, "hi", reply_markup=InlineKeyboardMarkup(inline_keyboard=[[over]])
+        )
+
+
+async def test_the_fake_can_be_told_how_to_fail(
+    bot: Bot, fake: FakeTelegram, anna: SandboxUser
+) -> None:
+    fake.fail("sendPhoto", 404, "Not Found")
+    with pytest.raises(TelegramNotFound, match="Not Found"):
+        await bot.send_photo(anna.id, BufferedInputFile(PNG, "p.png"))
+    await bot.send_photo(anna.id, BufferedInputFile(PNG, "p.png"))  # once only, by default
+    cases: list[tuple[int, str, type[Exception]]] = [
+        (409, "Conflict: terminated by other getUpdates request", TelegramConflictError),
+        (413, "Request Entity Too Large", TelegramEntityTooLarge),
+        (502, "Bad Gateway", TelegramServerError),
+        (418, "I'm a teapot", TelegramAPIError),
+    ]
+    for status, description, raised in cases:
+        fake.fail("sendMessage", status, description)
+        with pytest.raises(raised, match=description):
+            await bot.send_message(anna.id, "hi")
+    moved = fake.fail(
+        "sendMessage",
+        400,
+        "Bad Request: group chat was upgraded to a supergroup chat",
+        parameters={"migrate_to_chat_id": -1001234},
+        chat_id=anna.id,
+        times=None,
+    )
+    for _ in range(2):
+        with pytest.raises(TelegramMigrateToChat) as migrated:
+            await bot.send_message(anna.id, "hi")
+        assert migrated.value.migrate_to_chat_id == -1001234
+    assert moved.hits == 2
+    fake.faults.clear()
+    fake.fail("sendMessage", disconnect=True)
+    with pytest.raises(TelegramNetworkError):
+        await bot.send_message(anna.id, "hi")
+    fake.fail("sendMessage", 502, body="<html>Bad Gateway</html>")
+    with pytest.raises(ClientDecodeError):
+        await bot.send_message(anna.id, "hi")
+    assert (await bot.send_message(anna.id, "at last")).text == "at last"
+
+
+async def test_a_group_upgraded_to_a_supergroup_answers_with_its_new_id(
+    bot: Bot, fake: FakeTelegram
+) -> None:
+    group = fake.create_group("Partners")
+    await bot.send_message(group.id, "hello group")
+    supergroup = fake.migrate_group(group.id)
+    assert str(supergroup.id).startswith("-100")
+    with pytest.raises(TelegramMigrateToChat) as migrated:
+        await bot.send_message(group.id, "hello again")
+    assert migrated.value.migrate_to_chat_id == supergroup.id
+    sent = await bot.send_message(supergroup.id, "hello supergroup")
+    assert sent.chat.type == "supergroup"
+    assert [m["text"] for m in fake.bot_messages(group.id)] == ["hello group"]
+    assert [m["text"] for m in fake.bot_messages(supergroup.id)] == ["hello supergroup"]
