@@ -10,6 +10,9 @@ from typing import Annotated
 
 from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from yarl import URL
+
+from core.loopback import is_loopback_host
 
 DATA_DIR = Path("data")
 
@@ -101,6 +104,10 @@ class Settings(BaseSettings):
     @field_validator("bot_token")
     @classmethod
     def _token(cls, value: str) -> str:
+        if value and not value.strip():
+            # Set but blank reads like a token that was meant to be there: never take it
+            # for "no token" (the sandbox), which would serve a fake Telegram instead.
+            raise ValueError("is blank: set the token from @BotFather, or leave it unset")
         value = value.strip()
         if value and not _TOKEN.match(value):
             raise ValueError("is not a bot token like 123456:ABC-DEF… (from @BotFather)")
@@ -164,6 +171,22 @@ class Settings(BaseSettings):
         """No bot token: a local fake Bot API stands in for Telegram."""
         return not self.bot_token
 
+    def sandbox_exposure(self) -> str | None:
+        """Why this sandbox would be reachable from other machines, or None.
+
+        The sandbox has no authentication: anyone who reaches it can act as any user and
+        read every chat (partners' notices carry leads' phones). So it serves this machine
+        only, and says so before anything starts.
+        """
+        if not self.sandbox:
+            return None
+        hint = "the sandbox (no BOT_TOKEN) serves only this machine"
+        if not is_loopback_host(self.web_host):
+            return f"WEB_HOST: {hint}: use 127.0.0.1 or localhost, or set BOT_TOKEN"
+        if self.public_url and not is_loopback_host(URL(self.public_url).host or ""):
+            return f"PUBLIC_URL: {hint}: leave it unset or use http://127.0.0.1:…, or set BOT_TOKEN"
+        return None
+
     @property
     def base_url(self) -> str:
         if self.public_url:
@@ -185,6 +208,8 @@ def load_settings(**overrides: object) -> Settings:
         name = str(err["loc"][0]).upper() if err["loc"] else "settings"
         msg = str(err["msg"]).removeprefix("Value error, ")
         raise SettingsError(f"configuration error: {name}: {msg}") from None
+    if exposure := settings.sandbox_exposure():
+        raise SettingsError(f"configuration error: {exposure}")
     if not settings.secret_key:
         settings = settings.model_copy(update={"secret_key": _stored_secret(settings.data_dir)})
     return settings
