@@ -137,5 +137,5 @@ async def test_a_partner_sees_only_visible_names_everywhere(
         names = sorted(row["name"] for row in csv.DictReader(io.StringIO(data)))
         assert names == ["Annatxt.exe", "Eve Admin"]
         await tick(rt)
-        stored = await LeadEntry.all().values_list("name", flat=True)
+        stored = [lead.name for lead in await LeadEntry.all()]
         assert sorted(stored) == ["Annatxt.exe", "Eve Admin"]
