@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from core.links import Links
+from core.safejson import JsonError, loads_object
 from sandbox.botmethods import visible_commands
 from sandbox.fake import FakeTelegram
 from sandbox.guard import is_loopback_origin
@@ -57,10 +58,8 @@ def action(handler: Action) -> Callable[[web.Request], Awaitable[web.Response]]:
         if reason := _cross_site(request):
             return _error(403, reason)
         try:
-            body = await request.json()
-        except ValueError:
-            return _error(400, "invalid JSON")
-        if not isinstance(body, dict):
+            body = loads_object(await request.read())
+        except JsonError:
             return _error(400, "a JSON object expected")
         try:
             return web.json_response(handler(request.app[FAKE], request, body))
