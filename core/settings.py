@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Moscow"
     phone_region: str = "RU"
     form_rate_limit: str = "20/min"
+    # Referral link visits (`/r/<code>`): counted once per visitor, link and window, and
+    # at most this many counted per client address (the redirect itself always works).
+    ref_visit_window: str = "24h"
+    ref_visit_rate: str = "20/h"
     # `source=secret` pairs for POST /api/ingest, comma-separated.
     ingest_secrets: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     data_dir: Path = DATA_DIR
@@ -143,7 +147,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
 
-    @field_validator("form_rate_limit")
+    @field_validator("form_rate_limit", "ref_visit_rate")
     @classmethod
     def _rate(cls, value: str) -> str:
         parse_rate(value)
@@ -162,9 +166,20 @@ class Settings(BaseSettings):
         parse_duration(value)
         return value
 
+    @field_validator("ref_visit_window")
+    @classmethod
+    def _positive_duration(cls, value: str) -> str:
+        if parse_duration(value) < 1:
+            raise ValueError("must be a duration of at least 1s, like 24h")
+        return value
+
     @property
     def start_token_ttl_seconds(self) -> float:
         return parse_duration(self.start_token_ttl)
+
+    @property
+    def ref_visit_window_seconds(self) -> float:
+        return parse_duration(self.ref_visit_window)
 
     @property
     def sandbox(self) -> bool:

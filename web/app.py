@@ -34,6 +34,7 @@ def create_app(settings: Settings, clock: Clock, hub: SignalHub, links: Links) -
     app[keys.TRANSLATIONS] = load_translations()
     limit, period = parse_rate(settings.form_rate_limit)
     app[keys.FORM_LIMITER] = RateLimiter(limit, period, clock)
+    app[keys.VISIT_LIMITER] = RateLimiter(*parse_rate(settings.ref_visit_rate), clock)
     setup_routes(app)
     setup_templates(app)
     app.on_response_prepare.append(common_headers)
