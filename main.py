@@ -45,6 +45,7 @@ from scheduler import Waker, create_scheduler
 from scheduler.engine import ScenarioEngine
 from scheduler.scenario import ScenarioError, validate
 from web.app import create_app
+from web.deadlines import runner_options
 
 log = logging.getLogger("funnel")
 
@@ -121,7 +122,7 @@ async def start(rt: Runtime, *, api_base: str | None = None, token: str | None =
     """
     settings = rt.settings
     await db.open_database(settings.database_url)
-    rt.runner = web.AppRunner(rt.app, access_log=None)
+    rt.runner = web.AppRunner(rt.app, access_log=None, **runner_options(settings))
     await rt.runner.setup()
     site = web.TCPSite(rt.runner, settings.web_host, settings.web_port)
     await site.start()

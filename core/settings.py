@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=0, le=65535)
     public_url: str = ""
+    # Slow or idle clients: a connection that has not sent a whole request head within
+    # WEB_IDLE_TIMEOUT (of opening, or of its last answer) is closed; a request's body
+    # must arrive within WEB_BODY_TIMEOUT of its head.
+    web_idle_timeout: str = "15s"
+    web_body_timeout: str = "30s"
     secret_key: str = ""
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
     default_locale: str = "ru"
@@ -166,11 +171,11 @@ class Settings(BaseSettings):
         parse_duration(value)
         return value
 
-    @field_validator("ref_visit_window")
+    @field_validator("ref_visit_window", "web_idle_timeout", "web_body_timeout")
     @classmethod
     def _positive_duration(cls, value: str) -> str:
         if parse_duration(value) < 1:
-            raise ValueError("must be a duration of at least 1s, like 24h")
+            raise ValueError("must be a duration of at least 1s, like 15s or 24h")
         return value
 
     @property
@@ -180,6 +185,14 @@ class Settings(BaseSettings):
     @property
     def ref_visit_window_seconds(self) -> float:
         return parse_duration(self.ref_visit_window)
+
+    @property
+    def web_idle_timeout_seconds(self) -> float:
+        return parse_duration(self.web_idle_timeout)
+
+    @property
+    def web_body_timeout_seconds(self) -> float:
+        return parse_duration(self.web_body_timeout)
 
     @property
     def sandbox(self) -> bool:
