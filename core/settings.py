@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     # Slow or idle clients: a connection that has not sent a whole request head within
     # WEB_IDLE_TIMEOUT (of opening, or of its last answer) is closed; a request's body
     # must arrive within WEB_BODY_TIMEOUT of its head.
-    web_idle_timeout: str = "15s"
+    web_idle_timeout: str = "20s"
     web_body_timeout: str = "30s"
     secret_key: str = ""
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
