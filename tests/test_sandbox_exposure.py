@@ -21,6 +21,16 @@ OLD_FIXED_TOKEN = "1000000001:sandbox-token-not-telegram"
 # ---- settings -----------------------------------------------------------------------------
 
 
+def migrate_with(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> int:
+    """`main.py migrate` with these of the three variables set (and the others unset)."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("BOT_TOKEN", "WEB_HOST", "PUBLIC_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return main.main(["migrate"])
+
+
 @pytest.mark.parametrize(
     ("env", "words"),
     [
@@ -39,12 +49,7 @@ def test_an_exposed_sandbox_refuses_to_start_with_one_line(
     env: dict[str, str],
     words: str,
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in ("BOT_TOKEN", "WEB_HOST", "PUBLIC_URL"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    assert main.main(["migrate"]) == 2
+    assert migrate_with(tmp_path, monkeypatch, env) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1, lines
     assert words in lines[0]
@@ -63,12 +68,7 @@ def test_an_exposed_sandbox_refuses_to_start_with_one_line(
 def test_loopback_sandboxes_and_real_bots_start(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in ("BOT_TOKEN", "WEB_HOST", "PUBLIC_URL"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    assert main.main(["migrate"]) == 0
+    assert migrate_with(tmp_path, monkeypatch, env) == 0
 
 
 # ---- the routes -------------------------------------------------------------------------
