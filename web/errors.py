@@ -73,12 +73,9 @@ async def _friendly(request: web.Request, handler: Handler) -> web.StreamRespons
         return _answer(request, exc.status, exc)
     except asyncio.CancelledError:
         raise
-    except ConnectionError:
-        if client_gone(request):
-            raise
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        return _answer(request, 500, None)
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, ConnectionError) and client_gone(request):
+            raise  # not ours: `error_pages` notes it at DEBUG
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _answer(request, 500, None)
 
