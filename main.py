@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import secrets
 import signal
 import sys
 from collections.abc import Sequence
@@ -44,11 +45,16 @@ from scheduler import Waker, create_scheduler
 from scheduler.engine import ScenarioEngine
 from scheduler.scenario import ScenarioError, validate
 from web.app import create_app
+from web.deadlines import runner_options
 
 log = logging.getLogger("funnel")
 
-SANDBOX_TOKEN = "1000000001:sandbox-token-not-telegram"  # noqa: S105  (the local fake)
 SANDBOX_API_PREFIX = "/sandbox/botapi"
+
+
+def new_sandbox_token() -> str:
+    """A fresh token for the local fake Bot API: nobody can guess it to send as the bot."""
+    return f"1000000001:{secrets.token_urlsafe(32)}"
 
 
 @dataclass
@@ -62,6 +68,8 @@ class Runtime:
     texts: Texts
     engine: ScenarioEngine
     app: web.Application
+    # The bot's token: BOT_TOKEN, or in sandbox mode the in-app fake's, new each process.
+    bot_token: str
     bot: Bot | None = None
     dispatcher: Dispatcher | None = None
     scheduler: AsyncIOScheduler | None = None
@@ -95,32 +103,39 @@ def build(settings: Settings, clock: Clock) -> Runtime:
     hub = SignalHub(clock)
     links, texts, engine = wire(settings, clock, hub)
     app = create_app(settings, clock, hub, links)
+    token = settings.bot_token
     if settings.sandbox:
         from sandbox import FakeTelegram, setup_sandbox
 
-        fake = FakeTelegram(token=SANDBOX_TOKEN)
+        fake = FakeTelegram(token=new_sandbox_token())
         fake.mount(app, SANDBOX_API_PREFIX)
         setup_sandbox(app, fake, links)
-    return Runtime(settings, clock, hub, links, texts, engine, app)
+        token = fake.token
+    return Runtime(settings, clock, hub, links, texts, engine, app, token)
 
 
-async def start(rt: Runtime, *, api_base: str | None = None) -> None:
-    """Open the database, serve HTTP, then start the hub, the scheduler and the bot."""
+async def start(rt: Runtime, *, api_base: str | None = None, token: str | None = None) -> None:
+    """Open the database, serve HTTP, then start the hub, the scheduler and the bot.
+
+    `api_base` and `token` point the bot at another Bot API server (tests: a fake of
+    their own) instead of Telegram or, in sandbox mode, the fake inside this app.
+    """
     settings = rt.settings
     await db.open_database(settings.database_url)
-    rt.runner = web.AppRunner(rt.app, access_log=None)
+    rt.runner = web.AppRunner(rt.app, access_log=None, **runner_options(settings))
     await rt.runner.setup()
     site = web.TCPSite(rt.runner, settings.web_host, settings.web_port)
     await site.start()
     port = rt.runner.addresses[0][1]
     if not settings.public_url:  # the real port, when WEB_PORT=0 asked for any free one
         rt.links.base_url = settings.base_url.rsplit(":", 1)[0] + f":{port}"
-    if settings.sandbox:
-        api_base = api_base or f"http://127.0.0.1:{port}{SANDBOX_API_PREFIX}"
-        token = SANDBOX_TOKEN
-    else:
-        token = settings.bot_token
-    rt.bot = create_bot(token, api_base if api_base is not None else settings.telegram_api_base)
+    if settings.sandbox and api_base is None:
+        # This machine, over whichever IP version the server listens on.
+        host = "[::1]" if ":" in rt.runner.addresses[0][0] else "127.0.0.1"
+        api_base = f"http://{host}:{port}{SANDBOX_API_PREFIX}"
+    rt.bot = create_bot(
+        token or rt.bot_token, api_base if api_base is not None else settings.telegram_api_base
+    )
     me = await rt.bot.get_me()
     rt.links.bot_username = me.username or ""
     rt.sender = OutboxSender(rt.bot, rt.hub, rt.clock, settings)

@@ -17,6 +17,7 @@ from bot.replies import Replies
 from core.clock import Clock
 from core.settings import Settings
 from core.texts import Texts
+from core.visible import visible_line
 from handlers.binding import TelegramPerson, upsert_user
 from models import LeadEntry, TelegramChat, User
 
@@ -45,9 +46,11 @@ class UserContext(BaseMiddleware):
         person = TelegramPerson(
             telegram_id=sender.id,
             chat_id=chat_id,
-            first_name=sender.first_name,
-            last_name=sender.last_name or "",
-            username=sender.username,
+            # Telegram lets a name carry bidi overrides and zero-width characters: what
+            # partners see of this person is cleaned here, where the name comes in.
+            first_name=visible_line(sender.first_name),
+            last_name=visible_line(sender.last_name or ""),
+            username=visible_line(sender.username or "") or None,
             language_code=sender.language_code,
         )
         user = await upsert_user(self._clock, self._settings, person)

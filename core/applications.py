@@ -20,6 +20,7 @@ from core.hub import SignalHub
 from core.referrals import new_ref_code
 from core.roles import Capability, capabilities_of, effective, role_defaults
 from core.users import NotAllowed
+from core.visible import visible_text
 from models import Application, CrmStatus, LeadEntry, Review, Role, User, UserCapability
 
 TEXT_LIMIT = 1000
@@ -86,7 +87,7 @@ async def apply(
         application = await Application.create(
             user_id=user.id,
             via=via[:16],
-            text=text.strip()[:TEXT_LIMIT],
+            text=visible_text(text)[:TEXT_LIMIT],
             created_at=clock.now(),
             using_db=conn,
         )

@@ -20,6 +20,7 @@ from core.clock import Clock
 from core.events import CoreLeadNoteAdded, CoreLeadsExported, CoreLeadStatusSet
 from core.hub import SignalHub
 from core.scope import LeadScope, Reach, scope_of
+from core.visible import visible_text
 from models import CrmStatus, LeadEntry, LeadNote, User
 
 NOTE_LIMIT = 2000
@@ -103,7 +104,7 @@ async def set_status(
 
 
 def clean_note(text: str) -> str:
-    note = text.strip()
+    note = visible_text(text)
     if not note:
         raise InvalidNote("the note is empty")
     if len(note) > NOTE_LIMIT:

@@ -15,6 +15,7 @@ from core.events import CoreProfileChangeDecided, CoreProfileChangeRequested
 from core.hub import SignalHub
 from core.roles import Capability, capabilities_of
 from core.users import NotAllowed
+from core.visible import visible_line
 from models import ProfileChange, Review, User
 
 NAME_LIMIT = 64
@@ -40,7 +41,7 @@ class ChangeDecision:
 
 
 def clean_name(value: str) -> str:
-    name = " ".join(value.split())
+    name = visible_line(value)
     if not 1 <= len(name) <= NAME_LIMIT:
         raise BadName(value)
     return name

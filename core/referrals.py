@@ -11,7 +11,8 @@ from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
 from core.clock import Clock
-from core.contact import UTM_KEYS
+from core.contact import UTM_KEYS, UTM_LENGTH
+from core.visible import visible_line
 from models import Application, EventRecord, LeadEntry, RefVisit, Review, User
 
 CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -43,17 +44,32 @@ async def ensure_ref_code(user: User) -> str:
 
 
 async def record_visit(
-    clock: Clock, code: str, query: dict[str, str], referrer: str | None
+    clock: Clock,
+    code: str,
+    query: dict[str, str],
+    referrer: str | None,
+    *,
+    visitor: str,
+    window: float,
 ) -> None:
-    """Count one click on `/r/<code>` (an unknown code is counted too: it may be printed)."""
+    """Count a click on `/r/<code>` once per `visitor` (a key of this link's own) and
+    `window` of seconds; an unknown code is counted too (it may be printed somewhere).
+
+    One row at most per visitor, link and window, by a unique key: two clicks at once
+    agree on one row, with no look-up first.
+    """
     partner = await User.filter(ref_code=code).only("id").first()
-    await RefVisit.create(
+    now = clock.now()
+    visit = RefVisit(
         code=code,
         partner_id=partner.id if partner else None,
-        utm={k: v[:200] for k, v in query.items() if k in UTM_KEYS and v},
+        utm={k: visible_line(v)[:UTM_LENGTH] for k, v in query.items() if k in UTM_KEYS and v},
         referrer=(referrer or "")[:500] or None,
-        at=clock.now(),
+        at=now,
+        visitor=visitor,
+        period=int(now // window),
     )
+    await RefVisit.bulk_create([visit], ignore_conflicts=True)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,9 @@ from typing import Annotated
 
 from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from yarl import URL
+
+from core.loopback import is_loopback_host
 
 DATA_DIR = Path("data")
 
@@ -56,12 +59,21 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=0, le=65535)
     public_url: str = ""
+    # Slow or idle clients: a connection that has not sent a whole request head within
+    # WEB_IDLE_TIMEOUT (of opening, or of its last answer) is closed; a request's body
+    # must arrive within WEB_BODY_TIMEOUT of its head.
+    web_idle_timeout: str = "20s"
+    web_body_timeout: str = "30s"
     secret_key: str = ""
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
     default_locale: str = "ru"
     timezone: str = "Europe/Moscow"
     phone_region: str = "RU"
     form_rate_limit: str = "20/min"
+    # Referral link visits (`/r/<code>`): counted once per visitor, link and window, and
+    # at most this many counted per client address (the redirect itself always works).
+    ref_visit_window: str = "24h"
+    ref_visit_rate: str = "20/h"
     # `source=secret` pairs for POST /api/ingest, comma-separated.
     ingest_secrets: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     data_dir: Path = DATA_DIR
@@ -101,6 +113,10 @@ class Settings(BaseSettings):
     @field_validator("bot_token")
     @classmethod
     def _token(cls, value: str) -> str:
+        if value and not value.strip():
+            # Set but blank reads like a token that was meant to be there: never take it
+            # for "no token" (the sandbox), which would serve a fake Telegram instead.
+            raise ValueError("is blank: set the token from @BotFather, or leave it unset")
         value = value.strip()
         if value and not _TOKEN.match(value):
             raise ValueError("is not a bot token like 123456:ABC-DEF… (from @BotFather)")
@@ -136,7 +152,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
 
-    @field_validator("form_rate_limit")
+    @field_validator("form_rate_limit", "ref_visit_rate")
     @classmethod
     def _rate(cls, value: str) -> str:
         parse_rate(value)
@@ -155,14 +171,49 @@ class Settings(BaseSettings):
         parse_duration(value)
         return value
 
+    @field_validator("ref_visit_window", "web_idle_timeout", "web_body_timeout")
+    @classmethod
+    def _positive_duration(cls, value: str) -> str:
+        if parse_duration(value) < 1:
+            raise ValueError("must be a duration of at least 1s, like 15s or 24h")
+        return value
+
     @property
     def start_token_ttl_seconds(self) -> float:
         return parse_duration(self.start_token_ttl)
 
     @property
+    def ref_visit_window_seconds(self) -> float:
+        return parse_duration(self.ref_visit_window)
+
+    @property
+    def web_idle_timeout_seconds(self) -> float:
+        return parse_duration(self.web_idle_timeout)
+
+    @property
+    def web_body_timeout_seconds(self) -> float:
+        return parse_duration(self.web_body_timeout)
+
+    @property
     def sandbox(self) -> bool:
         """No bot token: a local fake Bot API stands in for Telegram."""
         return not self.bot_token
+
+    def sandbox_exposure(self) -> str | None:
+        """Why this sandbox would be reachable from other machines, or None.
+
+        The sandbox has no authentication: anyone who reaches it can act as any user and
+        read every chat (partners' notices carry leads' phones). So it serves this machine
+        only, and says so before anything starts.
+        """
+        if not self.sandbox:
+            return None
+        hint = "the sandbox (no BOT_TOKEN) serves only this machine"
+        if not is_loopback_host(self.web_host):
+            return f"WEB_HOST: {hint}: use 127.0.0.1 or localhost, or set BOT_TOKEN"
+        if self.public_url and not is_loopback_host(URL(self.public_url).host or ""):
+            return f"PUBLIC_URL: {hint}: leave it unset or use http://127.0.0.1:…, or set BOT_TOKEN"
+        return None
 
     @property
     def base_url(self) -> str:
@@ -185,6 +236,8 @@ def load_settings(**overrides: object) -> Settings:
         name = str(err["loc"][0]).upper() if err["loc"] else "settings"
         msg = str(err["msg"]).removeprefix("Value error, ")
         raise SettingsError(f"configuration error: {name}: {msg}") from None
+    if exposure := settings.sandbox_exposure():
+        raise SettingsError(f"configuration error: {exposure}")
     if not settings.secret_key:
         settings = settings.model_copy(update={"secret_key": _stored_secret(settings.data_dir)})
     return settings

@@ -12,6 +12,18 @@ if TYPE_CHECKING:
     from models.users import User
 
 
+# Column widths; contact normalisation (core/contact.py) refuses or drops what would not
+# fit, so no value from outside ever reaches the database too long.
+NAME_LENGTH = 200
+PHONE_LENGTH = 20  # E.164: at most 15 digits and the +
+EMAIL_LENGTH = 254  # RFC 5321: 256 octets of path, less the angle brackets
+SOURCE_LENGTH = 64
+REF_LENGTH = 64
+TZ_LENGTH = 64
+WEBINAR_ID_LENGTH = 64
+LOCALE_LENGTH = 8
+
+
 class CrmStatus(StrEnum):
     """Where a partner stands with a lead; set by hand in the lead card."""
 
@@ -24,24 +36,24 @@ class CrmStatus(StrEnum):
 
 class LeadEntry(Model):
     id = fields.BigIntField(primary_key=True)
-    name = fields.CharField(max_length=200, default="")
+    name = fields.CharField(max_length=NAME_LENGTH, default="")
     # E.164; unique so that two concurrent submissions cannot make two leads.
-    phone = fields.CharField(max_length=20, unique=True, null=True)
-    email = fields.CharField(max_length=254, unique=True, null=True)
+    phone = fields.CharField(max_length=PHONE_LENGTH, unique=True, null=True)
+    email = fields.CharField(max_length=EMAIL_LENGTH, unique=True, null=True)
     # The seed's basic metrics.
-    lead_source = fields.CharField(max_length=64)
+    lead_source = fields.CharField(max_length=SOURCE_LENGTH)
     first_touch_at = fields.BigIntField()
     lead_created_at = fields.BigIntField()
     lead_created_via = fields.CharField(max_length=32, default="core_ingest")
     # First-touch attribution: set once, never overwritten by a later touch.
-    ref = fields.CharField(max_length=64, null=True)
+    ref = fields.CharField(max_length=REF_LENGTH, null=True)
     partner: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="leads", null=True, on_delete=fields.SET_NULL
     )
     partner_id: int | None
     utm: dict[str, Any] = fields.JSONField(default=dict)
-    tz = fields.CharField(max_length=64, null=True)
-    locale = fields.CharField(max_length=8, null=True)
+    tz = fields.CharField(max_length=TZ_LENGTH, null=True)
+    locale = fields.CharField(max_length=LOCALE_LENGTH, null=True)
     consent_at = fields.BigIntField(null=True)
     # Bound when the lead opens the bot through a personal deep link.
     user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
@@ -73,15 +85,15 @@ class LeadTouch(Model):
     # None: this touch created its lead. Otherwise what it matched the lead by
     # ("phone", "email", "user_id"): its link binds only once the person proves it.
     matched_by = fields.CharField(max_length=16, null=True)
-    name = fields.CharField(max_length=200, default="")
-    phone = fields.CharField(max_length=20, null=True)
-    email = fields.CharField(max_length=254, null=True)
-    locale = fields.CharField(max_length=8, null=True)
-    source = fields.CharField(max_length=64)
-    ref = fields.CharField(max_length=64, null=True)
+    name = fields.CharField(max_length=NAME_LENGTH, default="")
+    phone = fields.CharField(max_length=PHONE_LENGTH, null=True)
+    email = fields.CharField(max_length=EMAIL_LENGTH, null=True)
+    locale = fields.CharField(max_length=LOCALE_LENGTH, null=True)
+    source = fields.CharField(max_length=SOURCE_LENGTH)
+    ref = fields.CharField(max_length=REF_LENGTH, null=True)
     utm: dict[str, Any] = fields.JSONField(default=dict)
-    tz = fields.CharField(max_length=64, null=True)
-    webinar_id = fields.CharField(max_length=64, null=True)
+    tz = fields.CharField(max_length=TZ_LENGTH, null=True)
+    webinar_id = fields.CharField(max_length=WEBINAR_ID_LENGTH, null=True)
     # The personal deep-link payload handed out after this touch (`/start <token>`).
     start_token = fields.CharField(max_length=64, unique=True)
     at = fields.BigIntField()

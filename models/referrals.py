@@ -16,6 +16,12 @@ class RefVisit(Model):
     utm: dict[str, Any] = fields.JSONField(default=dict)
     referrer = fields.CharField(max_length=500, null=True)
     at = fields.FloatField()
+    # Who, as a key that means nothing outside this link (an HMAC of the browser's visitor
+    # cookie and the code), and in which de-dup window (at // REF_VISIT_WINDOW): one row
+    # per visitor, link and window, however often they click. NULL in rows from before.
+    visitor = fields.CharField(max_length=32, null=True)
+    period = fields.BigIntField(null=True)
 
     class Meta:
         table = "ref_visit"
+        unique_together = (("code", "visitor", "period"),)

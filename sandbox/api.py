@@ -2,7 +2,8 @@
 
 Endpoints that change state refuse cross-site requests: they need the `X-Sandbox: 1`
 header and a JSON body (neither of which a foreign page can send without a CORS preflight,
-which we never grant), and a matching `Origin` when the browser sends one.
+which we never grant), and one of this server's loopback origins when the browser sends an
+`Origin` (`sandbox/guard.py` has already refused non-loopback peers and `Host`s).
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from core.links import Links
+from core.safejson import JsonError, loads_object
 from sandbox.botmethods import visible_commands
 from sandbox.fake import FakeTelegram
+from sandbox.guard import is_loopback_origin
 from sandbox.protocol import Json
 from sandbox.users import UserActionError, get_user
 from sandbox.world import SandboxUser
@@ -43,7 +45,7 @@ def _cross_site(request: web.Request) -> str | None:
     if request.content_type != "application/json":
         return "JSON body expected"
     origin = request.headers.get("Origin")
-    if origin and urlsplit(origin).netloc != request.host:
+    if origin is not None and not is_loopback_origin(request, origin):
         return "cross-site request refused"
     return None
 
@@ -56,10 +58,8 @@ def action(handler: Action) -> Callable[[web.Request], Awaitable[web.Response]]:
         if reason := _cross_site(request):
             return _error(403, reason)
         try:
-            body = await request.json()
-        except ValueError:
-            return _error(400, "invalid JSON")
-        if not isinstance(body, dict):
+            body = loads_object(await request.read())
+        except JsonError:
             return _error(400, "a JSON object expected")
         try:
             return web.json_response(handler(request.app[FAKE], request, body))

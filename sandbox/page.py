@@ -15,6 +15,7 @@ from aiohttp import web
 from core.links import Links
 from sandbox import api
 from sandbox.fake import FakeTelegram
+from sandbox.guard import loopback_only
 from sandbox.media import image_size
 
 STATIC = Path(__file__).parent / "static"
@@ -32,7 +33,9 @@ FILE_HEADERS = {
 
 
 def setup_sandbox(app: web.Application, fake: FakeTelegram, links: Links) -> None:
-    """Add the sandbox page and its endpoints to the product's web app."""
+    """Add the sandbox page and its endpoints to the product's web app; every path under
+    /sandbox (the fake Bot API mounted there too) serves loopback clients only."""
+    app.middlewares.append(loopback_only)
     app[api.FAKE] = fake
     app[api.LINKS] = links
     router = app.router

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import BodyPartReader, web
+
+from core.safejson import JsonError, loads, loads_object
 
 Json = dict[str, Any]
 
@@ -113,8 +114,8 @@ class Params:
         if not value.strip():
             return None
         try:
-            return json.loads(value)
-        except ValueError:
+            return loads(value)
+        except JsonError:
             raise bad_request(f"can't parse {what or name} JSON object") from None
 
     def chat_id(self) -> int:
@@ -140,12 +141,9 @@ async def read_params(request: web.Request) -> Params:
     body = await _read_limited(request, MAX_FORM)
     if ctype == "application/json":
         try:
-            data = json.loads(body or b"{}")
-        except ValueError:
-            raise bad_request("can't parse JSON request body") from None
-        if not isinstance(data, dict):
-            raise bad_request("JSON request body must be an object")
-        params.values.update(data)
+            params.values.update(loads_object(body or b"{}"))
+        except JsonError:
+            raise bad_request("can't parse JSON request body: an object expected") from None
     else:
         text = body.decode("utf-8", errors="replace")
         params.values.update(parse_qsl(text, keep_blank_values=True))

@@ -160,7 +160,7 @@ async def browser() -> AsyncIterator[object]:
 
 @pytest.fixture
 async def telegram() -> AsyncIterator[tuple[FakeTelegram, str]]:
-    fake = FakeTelegram(main.SANDBOX_TOKEN)
+    fake = FakeTelegram(main.new_sandbox_token())
     async with fake.serve() as base:
         yield fake, base
 
@@ -174,7 +174,7 @@ def product(
     @asynccontextmanager
     async def run(**overrides: Any) -> AsyncIterator[main.Runtime]:
         rt = main.build(settings.model_copy(update=overrides), clock)
-        await main.start(rt, api_base=telegram[1])
+        await main.start(rt, api_base=telegram[1], token=telegram[0].token)
         try:
             yield rt
         finally:

@@ -43,6 +43,10 @@ def run_main(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProc
         ("BOT_TOKEN", "not-a-token", "BOT_TOKEN"),
         ("WELCOME_FOLLOWUP_DELAY", "soon", "WELCOME_FOLLOWUP_DELAY"),
         ("OUTBOX_GLOBAL_RATE", "0", "OUTBOX_GLOBAL_RATE"),
+        ("WEB_IDLE_TIMEOUT", "0", "WEB_IDLE_TIMEOUT"),
+        ("WEB_BODY_TIMEOUT", "soon", "WEB_BODY_TIMEOUT"),
+        ("REF_VISIT_WINDOW", "0s", "REF_VISIT_WINDOW"),
+        ("REF_VISIT_RATE", "lots", "REF_VISIT_RATE"),
     ],
 )
 def test_a_bad_value_stops_start_up_with_one_line(

@@ -110,7 +110,11 @@ async def test_an_oversized_body_gets_a_clean_413(client):
     assert await nothing_stored()
 
 
-async def test_an_oversized_webhook_body_gets_json_413(client):
+async def test_an_oversized_webhook_body_gets_json_413(aiohttp_client, settings, clock, hub):
+    # With the right secret: without one the body is not even read (401).
+    client = await make_client(
+        aiohttp_client, settings, clock, hub, ingest_secrets={"tilda": "s" * 20}
+    )
     response = await client.post(
         "/api/ingest",
         data=b'{"name": "' + b"x" * 70_000 + b'"}',

@@ -12,6 +12,7 @@ from core.links import Links
 from core.settings import Settings, parse_rate
 from locales import load_translations
 from web import keys
+from web.deadlines import BODY_DEADLINE, body_deadline
 from web.errors import error_pages
 from web.form import form_page, submit, thanks
 from web.i18n import setup_templates
@@ -25,8 +26,12 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def create_app(settings: Settings, clock: Clock, hub: SignalHub, links: Links) -> web.Application:
-    # error_pages is outermost, so it also answers what form_guard refuses (403/413/429).
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[error_pages, form_guard])
+    # body_deadline is outermost: every route's body, the sandbox's too, has a deadline.
+    # error_pages comes next, so it also answers what form_guard refuses (403/413/429).
+    app = web.Application(
+        client_max_size=MAX_BODY, middlewares=[body_deadline, error_pages, form_guard]
+    )
+    app[BODY_DEADLINE] = settings.web_body_timeout_seconds
     app[keys.SETTINGS] = settings
     app[keys.CLOCK] = clock
     app[keys.HUB] = hub
@@ -34,6 +39,7 @@ def create_app(settings: Settings, clock: Clock, hub: SignalHub, links: Links) -
     app[keys.TRANSLATIONS] = load_translations()
     limit, period = parse_rate(settings.form_rate_limit)
     app[keys.FORM_LIMITER] = RateLimiter(limit, period, clock)
+    app[keys.VISIT_LIMITER] = RateLimiter(*parse_rate(settings.ref_visit_rate), clock)
     setup_routes(app)
     setup_templates(app)
     app.on_response_prepare.append(common_headers)

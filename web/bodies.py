@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
@@ -10,6 +9,7 @@ from aiohttp import web
 from multidict import MultiDict
 
 from core.contact import UTM_KEYS, RawContact
+from core.safejson import JsonError, loads_object
 from locales import N_
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -65,15 +65,13 @@ async def _read_multipart(request: web.Request) -> MultiDict[str]:
 
 
 async def read_json_object(request: web.Request) -> dict[str, object]:
-    """A JSON object body. Raises 400 when it is not UTF-8 JSON or not an object."""
+    """A JSON object body. Raises 400 when it is not UTF-8 JSON, not an object, or nested
+    too deep (`core.safejson`); 413 when too large."""
     body = await request.read()
     try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        return loads_object(body, max_keys=MAX_FIELDS)
+    except JsonError:
         raise UnreadableBody() from None
-    if not isinstance(data, dict) or len(data) > MAX_FIELDS:
-        raise UnreadableBody()
-    return data
 
 
 def text_fields(data: Mapping[str, object]) -> dict[str, str]:

@@ -1,9 +1,11 @@
 """CSRF protection for the registration form: a signed double-submit token.
 
-The browser gets a random nonce in a `SameSite=Lax` cookie and, in a hidden field,
-HMAC(SECRET_KEY, nonce). A POST must bring both, and they must match. Lax already keeps
-the cookie off cross-site POSTs in current browsers; the token covers older browsers and
-a cookie planted by a sibling subdomain (it cannot be paired without the key), and the
+The browser gets a random nonce, signed by us, in a `SameSite=Lax` cookie and, in a
+hidden field, HMAC(SECRET_KEY, nonce) for another purpose. A POST must bring both, and they
+must match. Only nonces we issued count: a cookie planted by a sibling subdomain or a
+man-in-the-middle on plain HTTP, without our signature, is ignored and replaced — so the
+server never hands out the token of a nonce somebody chose. Lax already keeps the cookie
+off cross-site POSTs in current browsers; the token covers older browsers, and the
 `Origin` (or `Referer`) header, when present, must name this site. There is no
 maintained aio-libs CSRF package, hence these few lines.
 """
@@ -19,11 +21,12 @@ from yarl import URL
 
 from locales import N_
 from web import keys
-from web.signing import mac
+from web.signing import mac, sign, unsign
 
 COOKIE = "funnel_csrf"
 FIELD = "csrf_token"
-_PURPOSE = "csrf"
+_PURPOSE = "csrf"  # the hidden field's MAC of the nonce
+_COOKIE_PURPOSE = "csrf-cookie"  # the cookie's signature of the same nonce
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
 
@@ -36,23 +39,28 @@ class CsrfFailed(web.HTTPForbidden):
 
 
 def _nonce(request: web.Request) -> str | None:
-    nonce = request.cookies.get(COOKIE, "")
-    return nonce if _NONCE.match(nonce) else None
+    """The nonce of the cookie we issued, or None (no cookie, or not one of ours)."""
+    signed = request.cookies.get(COOKIE, "")
+    secret = request.app[keys.SETTINGS].secret_key
+    nonce = unsign(secret, _COOKIE_PURPOSE, signed) if signed else None
+    return nonce if nonce is not None and _NONCE.match(nonce) else None
 
 
 def form_token(request: web.Request) -> tuple[str, str | None]:
-    """(the hidden-field value, a new nonce to set as the cookie or None if it is set)."""
+    """(the hidden-field value, a new cookie value to set, or None when ours is there)."""
+    secret = request.app[keys.SETTINGS].secret_key
     nonce = _nonce(request)
-    new = None
+    cookie = None
     if nonce is None:
-        nonce = new = secrets.token_urlsafe(24)
-    return mac(request.app[keys.SETTINGS].secret_key, _PURPOSE, nonce), new
+        nonce = secrets.token_urlsafe(24)
+        cookie = sign(secret, _COOKIE_PURPOSE, nonce)
+    return mac(secret, _PURPOSE, nonce), cookie
 
 
-def set_cookie(request: web.Request, response: web.StreamResponse, nonce: str) -> None:
+def set_cookie(request: web.Request, response: web.StreamResponse, value: str) -> None:
     response.set_cookie(
         COOKIE,
-        nonce,
+        value,
         httponly=True,
         samesite="Lax",
         secure=request.app[keys.SETTINGS].base_url.startswith("https://"),

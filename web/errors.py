@@ -1,7 +1,8 @@
 """One place that turns failures into friendly answers: a page, or JSON under /api/.
 
 No traceback ever reaches a client: unexpected exceptions are logged here and answered
-with a plain 500 page.
+with a plain 500 page. A client that goes away while its request is read (or is cut off
+by the body deadline, `web/deadlines.py`) is no error of ours: a DEBUG line, no traceback.
 """
 
 from __future__ import annotations
@@ -45,8 +46,23 @@ GENERIC = N_("Please go back and try again.")
 
 @web.middleware
 async def error_pages(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path.startswith(UNTOUCHED_PREFIXES):
-        return await handler(request)
+    try:
+        if request.path.startswith(UNTOUCHED_PREFIXES):
+            return await handler(request)
+        return await _friendly(request, handler)
+    except ConnectionError:
+        if not client_gone(request):
+            raise
+        log.debug("%s %s: the client went away mid-request", request.method, request.path)
+        return web.Response(status=400)  # nobody is there to read it
+
+
+def client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+async def _friendly(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except web.HTTPException as exc:
@@ -57,7 +73,9 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
         return _answer(request, exc.status, exc)
     except asyncio.CancelledError:
         raise
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, ConnectionError) and client_gone(request):
+            raise  # not ours: `error_pages` notes it at DEBUG
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _answer(request, 500, None)
 

@@ -68,7 +68,7 @@ def _render_form(
     consent: bool,
     status: int,
 ) -> web.Response:
-    token, new_nonce = csrf.form_token(request)
+    token, new_cookie = csrf.form_token(request)
     context = {
         "values": {key: values.get(key, "") for key in (*TYPED, *HIDDEN, "tz")},
         "hidden": HIDDEN,
@@ -79,6 +79,6 @@ def _render_form(
         "action": str(request.app.router["form"].url_for().with_query(lang=request_lang(request))),
     }
     response = render(request, "form.html", context, status=status)
-    if new_nonce is not None:
-        csrf.set_cookie(request, response, new_nonce)
+    if new_cookie is not None:
+        csrf.set_cookie(request, response, new_cookie)
     return response

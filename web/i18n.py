@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from yarl import URL
 
 from locales import LOCALES, negotiate
 from web import keys
@@ -76,14 +77,23 @@ def setup_templates(app: web.Application) -> jinja2.Environment:
     return env
 
 
+def link_here(request: web.Request, **query: str) -> str:
+    """A link to this page with `query` set, built from the path alone.
+
+    Never from the request's URL as a whole: a request for `//evil.example/x` would give
+    a scheme-relative link, which a browser follows to evil.example. One leading slash,
+    and yarl percent-encodes what browsers would bend into one (a backslash, a tab).
+    """
+    path = "/" + request.path.lstrip("/")
+    return str(URL.build(path=path, query=request.query).update_query(query))
+
+
 def page_context(request: web.Request, context: dict[str, Any]) -> dict[str, Any]:
     """What every page gets besides its own values: language, catalogue, switch links."""
     lang = request_lang(request)
     return {
         "lang": lang,
         "translations": translations_for(request),
-        "lang_links": [
-            (code, str(request.rel_url.update_query(lang=code)), code == lang) for code in LOCALES
-        ],
+        "lang_links": [(code, link_here(request, lang=code), code == lang) for code in LOCALES],
         **context,
     }

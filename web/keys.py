@@ -19,6 +19,7 @@ HUB = web.AppKey("hub", SignalHub)
 LINKS = web.AppKey("links", Links)
 TRANSLATIONS = web.AppKey[dict[str, GNUTranslations]]("translations")
 FORM_LIMITER = web.AppKey("form_limiter", RateLimiter)
+VISIT_LIMITER = web.AppKey("visit_limiter", RateLimiter)
 
 # Per request: the page language, and the form body once parsed (CSRF check, then view).
 LANG = web.RequestKey("lang", str)

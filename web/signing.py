@@ -22,8 +22,18 @@ def sign(secret: str, purpose: str, value: str) -> str:
 
 
 def unsign(secret: str, purpose: str, signed: str) -> str | None:
-    """The value inside `signed`, or None when the signature does not match."""
+    """The value inside `signed`, or None when it is not a value we signed for `purpose`.
+
+    Whatever a client sends is only invalid, never an error: bytes are compared (the
+    comparison of `str`s refuses non-ASCII), and a value that cannot be encoded (a lone
+    surrogate a header decoder let through) cannot have been signed by us.
+    """
     value, sep, signature = signed.rpartition(".")
-    if not sep or not hmac.compare_digest(signature, mac(secret, purpose, value)):
+    if not sep:
         return None
-    return value
+    try:
+        given = signature.encode("ascii")
+        expected = mac(secret, purpose, value).encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    return value if hmac.compare_digest(given, expected) else None

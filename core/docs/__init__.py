@@ -40,6 +40,7 @@ DOCUMENTS: dict[str, tuple[Renderer, str]] = {
 HAND_WRITTEN = {
     "decisions.md": "where we departed from the design guide, and why (hand-written)",
     "performance.md": "benchmark figures: ingest, delivery, scheduler (hand-written)",
+    "security.md": "what is trusted, the sandbox, the limit on every input (hand-written)",
 }
 
 
