@@ -234,7 +234,8 @@ async def test_two_speakers_pressing_start_at_once_make_one_transition(
     assert outcomes == [Outcome.ALREADY, Outcome.APPLIED]
     winner, loser = (first, second) if first.outcome is Outcome.APPLIED else (second, first)
     winner_user = anna if winner is first else boris
-    assert loser.by is not None and loser.by.id == winner_user.id  # told who did it
+    assert loser.by is not None  # told who did it
+    assert loser.by.id == winner_user.id
     logged = await events("core_webinar_set_status")
     assert len(logged) == 1
     assert logged[0]["actor"] == f"user:{winner_user.id}"
