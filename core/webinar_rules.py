@@ -78,7 +78,7 @@ class WebinarDraft:
     slug: str | None = None
     attend_percent: str | None = None
     attend_minutes: str | None = None
-    given: set[str] = field(default_factory=set)
+    given: set[str] = field(default_factory=set, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.given = {k for k, v in vars(self).items() if k != "given" and v is not None}
