@@ -5,6 +5,7 @@ python main.py migrate    apply database migrations
 python main.py docs       regenerate docs/ from the code
 python main.py users ...  list people, set roles, grant/withdraw capabilities (see --help)
 python main.py leads ...  list the leads, export them as CSV (see --help)
+python main.py webinar ... create, list, show, edit webinars; set their status (see --help)
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from bot.sender import OutboxSender
 from bot.setup import create_bot, create_dispatcher
 from cli import leads as leads_cli
 from cli import users as users_cli
+from cli import webinars as webinars_cli
 from core import db
 from core.clock import Clock, SystemClock
 from core.hub import SignalHub
@@ -254,6 +256,13 @@ def _cmd_leads(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_database(settings, args, args.leads_command))
 
 
+def _cmd_webinar(settings: Settings, args: argparse.Namespace) -> int:
+    if args.webinar_command is None:
+        args.webinar_parser.print_help()
+        return 2
+    return asyncio.run(_with_database(settings, args, args.webinar_command))
+
+
 async def _with_database(
     settings: Settings, args: argparse.Namespace, command: users_cli.UsersCommand
 ) -> int:
@@ -283,6 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.choices["users"].set_defaults(func=_cmd_users)
     leads_cli.add_parser(sub)
     sub.choices["leads"].set_defaults(func=_cmd_leads)
+    webinars_cli.add_parser(sub)
+    sub.choices["webinar"].set_defaults(func=_cmd_webinar)
     return parser
 
 

@@ -330,27 +330,62 @@ class LeadWebinarEvent(WebinarEvent):
 
 
 @event(
+    "core_webinar_created",
+    summary="A webinar was created (title, start, stream type); its public page is `/w/<slug>`.",
+    emitters=("CLI: python main.py webinar create", "bot: /webinars (new webinar dialog)"),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreWebinarCreated(WebinarEvent):
+    slug: str
+    title: str
+    starts_at: int
+    stream_type: str
+    actor: str
+    actor_user_id: int | None = None
+
+
+@event(
+    "core_webinar_updated",
+    summary="A webinar was edited; `changed` names the fields. A new start time "
+    "(`previous_starts_at` set) moves everything that hangs on it.",
+    emitters=("CLI: python main.py webinar edit", "bot: /webinars (edit dialog)"),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreWebinarUpdated(WebinarEvent):
+    changed: list[str]
+    starts_at: int
+    previous_starts_at: int | None = None
+    actor: str
+    actor_user_id: int | None = None
+
+
+@event(
     "core_webinar_set_status",
     summary="Start/stop: a legal webinar status transition (scheduled → live → finished, "
-    "or cancelled).",
-    emitters=("speaker in the bot", "CLI", "scheduler (AUTO webinars)"),
-    status=Status.PLANNED,
+    "or scheduled → cancelled), applied once however many times it is asked for.",
+    emitters=("bot: /webinars Start/Stop buttons", "CLI: python main.py webinar set-status"),
 )
 @dataclass(frozen=True, kw_only=True)
 class CoreWebinarSetStatus(WebinarEvent):
     status: str
+    previous_status: str
     actor: str
+    actor_user_id: int | None = None
 
 
 @event(
     "client_webinar_registered",
-    summary="A lead registered for a webinar on its public page.",
-    emitters=("web: webinar public page",),
-    status=Status.PLANNED,
+    summary="A lead registered for a webinar (once per lead and webinar, however many "
+    "times they submit).",
+    emitters=(
+        "web: webinar public page (POST /w/<slug>)",
+        "web: registration form (POST /, the next scheduled webinar)",
+        "web: ingest webhook (POST /api/ingest with webinar)",
+    ),
 )
 @dataclass(frozen=True, kw_only=True)
 class ClientWebinarRegistered(LeadWebinarEvent):
-    pass
+    source: str = ""
 
 
 @event(

@@ -7,12 +7,23 @@ from models.leads import CrmStatus, LeadEntry, LeadNote, LeadTouch
 from models.referrals import RefVisit
 from models.scenarios import RunStatus, ScenarioRun
 from models.users import Role, User, UserCapability
+from models.webinars import (
+    ChatMessage,
+    ChatMute,
+    StreamType,
+    Webinar,
+    WebinarKind,
+    WebinarRegistration,
+    WebinarStatus,
+)
 
 __all__ = [
     "Application",
     "BotPrompt",
     "Broadcast",
     "BroadcastStatus",
+    "ChatMessage",
+    "ChatMute",
     "CrmStatus",
     "DeliveryStatus",
     "EventDelivery",
@@ -29,9 +40,14 @@ __all__ = [
     "Role",
     "RunStatus",
     "ScenarioRun",
+    "StreamType",
     "TelegramChat",
     "User",
     "UserCapability",
+    "Webinar",
+    "WebinarKind",
+    "WebinarRegistration",
+    "WebinarStatus",
 ]
 
 MODEL_MODULES = [
@@ -42,4 +58,5 @@ MODEL_MODULES = [
     "models.scenarios",
     "models.referrals",
     "models.crm",
+    "models.webinars",
 ]

@@ -1,0 +1,171 @@
+"""`webinar_event`: the canonical webinar, and who registered for which webinar.
+
+Times are unix seconds (UTC); `tz` is the zone the webinar was planned in, used to show it
+to its operators. A visitor sees the start in their own zone (the browser's, or the one
+they registered with). `started_at`/`ended_at` are when the webinar really went live and
+stopped: attendance counts only the time between them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.leads import LeadEntry
+    from models.users import User
+
+
+class WebinarKind(StrEnum):
+    LIVE = "live"
+    AUTO = "auto"  # a recording played on a schedule as if live
+
+
+class WebinarStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    LIVE = "live"
+    FINISHED = "finished"
+    CANCELLED = "cancelled"
+
+
+class StreamType(StrEnum):
+    """Where the picture and the chat are: the seed's chat ownership by `stream_type`."""
+
+    OBS = "obs"  # an embedded player in our room; our internal chat
+    ZOOM = "zoom"  # the platform opens in a new tab; its own chat is the chat
+    TELEGRAM = "telegram"  # a Telegram group/channel stream; the group's chat is the chat
+
+
+class Webinar(Model):
+    id = fields.BigIntField(primary_key=True)
+    slug = fields.CharField(max_length=64, unique=True)
+    title = fields.CharField(max_length=200)
+    description = fields.TextField(default="")
+    kind = fields.CharEnumField(WebinarKind, max_length=8, default=WebinarKind.LIVE)
+    starts_at = fields.FloatField(db_index=True)
+    duration_min = fields.IntField()
+    tz = fields.CharField(max_length=64)
+    status = fields.CharEnumField(
+        WebinarStatus, max_length=16, default=WebinarStatus.SCHEDULED, db_index=True
+    )
+    # The host of this webinar: a context, not a role (every speaker moderates every one).
+    speaker: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="hosted_webinars", null=True, on_delete=fields.SET_NULL
+    )
+    speaker_id: int | None
+    stream_type = fields.CharEnumField(StreamType, max_length=16)
+    stream_url = fields.CharField(max_length=1000)
+    recording_url = fields.CharField(max_length=1000, null=True)
+    # The internal chat exists (obs only: two chats for one webinar are forbidden) …
+    chat_enabled = fields.BooleanField(default=True)
+    # … and is open for posting (speakers close and reopen it).
+    chat_open = fields.BooleanField(default=True)
+    # Attended = present at least this share of the live time, or at least these minutes.
+    attend_min_percent = fields.IntField(default=50)
+    attend_min_minutes = fields.IntField(default=20)
+    started_at = fields.FloatField(null=True)
+    ended_at = fields.FloatField(null=True)
+    # The last status change and who made it (None: the system), to tell a second presser.
+    status_changed_at = fields.FloatField(null=True)
+    status_changed_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="webinar_status_changes", null=True, on_delete=fields.SET_NULL
+    )
+    status_changed_by_id: int | None
+    created_at = fields.FloatField()
+    updated_at = fields.FloatField()
+
+    registrations: fields.ReverseRelation[WebinarRegistration]
+
+    class Meta:
+        table = "webinar_event"
+
+    @property
+    def ends_at(self) -> float:
+        """The planned end: start plus the planned duration."""
+        return self.starts_at + self.duration_min * 60
+
+    @property
+    def webinar_id(self) -> str:
+        """The id as the seed's events carry it (a string)."""
+        return str(self.id)
+
+
+class WebinarRegistration(Model):
+    # One lead registered for one webinar, however many times they submitted the form.
+
+    id = fields.BigIntField(primary_key=True)
+    webinar: fields.ForeignKeyRelation[Webinar] = fields.ForeignKeyField(
+        "models.Webinar", related_name="registrations", on_delete=fields.CASCADE
+    )
+    webinar_id: int
+    lead: fields.ForeignKeyRelation[LeadEntry] = fields.ForeignKeyField(
+        "models.LeadEntry", related_name="webinar_registrations", on_delete=fields.CASCADE
+    )
+    lead_id: int
+    source = fields.CharField(max_length=64)
+    registered_at = fields.FloatField()
+    # The first time the lead came in through their personal link (tracker v2).
+    entered_at = fields.FloatField(null=True)
+
+    class Meta:
+        table = "webinar_registration"
+        unique_together = (("webinar", "lead"),)
+
+
+class ChatMessage(Model):
+    # One message of a webinar's internal chat (obs webinars only). A viewer writes as
+    # their lead; a speaker as their user. A deleted message stays for the record.
+
+    id = fields.BigIntField(primary_key=True)
+    webinar: fields.ForeignKeyRelation[Webinar] = fields.ForeignKeyField(
+        "models.Webinar", related_name="chat_messages", on_delete=fields.CASCADE
+    )
+    webinar_id: int
+    lead: fields.ForeignKeyNullableRelation[LeadEntry] = fields.ForeignKeyField(
+        "models.LeadEntry", related_name="chat_messages", null=True, on_delete=fields.SET_NULL
+    )
+    lead_id: int | None
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="chat_messages", null=True, on_delete=fields.SET_NULL
+    )
+    user_id: int | None
+    author_name = fields.CharField(max_length=200)
+    # Written by a speaker (shown as such in the room).
+    from_speaker = fields.BooleanField(default=False)
+    text = fields.CharField(max_length=1000)
+    at = fields.FloatField()
+    deleted_at = fields.FloatField(null=True)
+    deleted_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="deleted_chat_messages", null=True, on_delete=fields.SET_NULL
+    )
+    deleted_by_id: int | None
+
+    class Meta:
+        table = "webinar_chat_message"
+        indexes = (("webinar_id", "id"),)
+
+
+class ChatMute(Model):
+    # A viewer a speaker silenced in one webinar's chat (they still watch and read).
+
+    id = fields.BigIntField(primary_key=True)
+    webinar: fields.ForeignKeyRelation[Webinar] = fields.ForeignKeyField(
+        "models.Webinar", related_name="chat_mutes", on_delete=fields.CASCADE
+    )
+    webinar_id: int
+    lead: fields.ForeignKeyRelation[LeadEntry] = fields.ForeignKeyField(
+        "models.LeadEntry", related_name="chat_mutes", on_delete=fields.CASCADE
+    )
+    lead_id: int
+    by_user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="chat_mutes_made", null=True, on_delete=fields.SET_NULL
+    )
+    by_user_id: int | None
+    at = fields.FloatField()
+
+    class Meta:
+        table = "webinar_chat_mute"
+        unique_together = (("webinar", "lead"),)
