@@ -103,7 +103,7 @@ async def test_registering_on_the_page_registers_once(
     assert [(p["lead_id"], p["webinar_id"], p["source"]) for p in logged] == [
         (lead.id, str(webinar.id), "web_form")
     ]
-    touches = await LeadTouch.filter(lead_id=lead.id).values_list("webinar_id", flat=True)
+    touches = [t.webinar_id for t in await LeadTouch.filter(lead_id=lead.id)]
     assert touches == [str(webinar.id), str(webinar.id)]
 
 
