@@ -46,6 +46,7 @@ from locales import load_translations
 from scheduler import Waker, create_scheduler
 from scheduler.engine import ScenarioEngine
 from scheduler.scenario import ScenarioError, validate
+from web import keys as web_keys
 from web.app import create_app
 from web.deadlines import runner_options
 
@@ -100,6 +101,16 @@ def wire(settings: Settings, clock: Clock, hub: SignalHub) -> tuple[Links, Texts
     return links, texts, engine
 
 
+async def download_photo(bot: Bot, file_id: str) -> bytes:
+    """A picture stored in Telegram (a speaker's approved photo), for the web pages."""
+    file = await bot.get_file(file_id)
+    if not file.file_path:
+        raise LookupError(f"Telegram gave no path for {file_id}")
+    data = await bot.download_file(file.file_path)
+    assert data is not None  # without a destination aiogram returns the bytes
+    return data.read()
+
+
 def build(settings: Settings, clock: Clock) -> Runtime:
     """Wire everything; raises `ScenarioError` when a scenario definition cannot run."""
     hub = SignalHub(clock)
@@ -139,6 +150,7 @@ async def start(rt: Runtime, *, api_base: str | None = None, token: str | None =
         token or rt.bot_token, api_base if api_base is not None else settings.telegram_api_base
     )
     me = await rt.bot.get_me()
+    rt.app[web_keys.PHOTOS].fetch = partial(download_photo, rt.bot)
     rt.links.bot_username = me.username or ""
     rt.sender = OutboxSender(rt.bot, rt.hub, rt.clock, settings)
     replies = Replies(rt.hub, rt.clock, rt.sender.notify)

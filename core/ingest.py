@@ -22,6 +22,7 @@ from core.clock import Clock
 from core.contact import Contact
 from core.events import CoreIngestEvent, CoreLeadBound, CoreLeadCreated, Event
 from core.hub import Publisher, SignalHub
+from core.webinars import Registration, register_many
 from models import LeadEntry, LeadTouch, Role, User
 
 LEAD_CREATED_VIA = "core_ingest"
@@ -141,7 +142,18 @@ async def _ingest_batch(tx: Publisher, jobs: list[_Job]) -> list[IngestResult]:
         results.append(IngestResult(lead_id=lead.row["id"], created=created, start_token=token))
     await insert_rows(db, LeadTouch, touches, returning_ids=False)
     await tx.publish_many(events)
+    # After the lead's own events: client_webinar_registered follows core_lead_created.
+    await register_many(tx, plan[0][0].clock, _registrations(plan))
     return results
+
+
+def _registrations(plan: list[tuple[_Job, _Lead, str | None]]) -> list[Registration]:
+    """The webinar each submission names (the entry point checked it is open)."""
+    return [
+        Registration(int(job.contact.webinar_id), lead.row["id"], job.contact.source)
+        for job, lead, _ in plan
+        if job.contact.webinar_id and job.contact.webinar_id.isdigit()
+    ]
 
 
 async def _known_leads(jobs: list[_Job], db: BaseDBAsyncClient) -> dict[tuple[str, object], _Lead]:

@@ -17,9 +17,11 @@ from web.errors import error_pages
 from web.form import form_page, submit, thanks
 from web.i18n import setup_templates
 from web.ingest_api import ingest
+from web.photos import PhotoCache
 from web.ratelimit import RateLimiter
 from web.referral import referral_link
 from web.security import common_headers, form_guard
+from web.webinar_page import speaker_photo, webinar_page, webinar_state, webinar_submit
 
 MAX_BODY = 64 * 1024  # a registration form is a few hundred bytes
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -40,6 +42,7 @@ def create_app(settings: Settings, clock: Clock, hub: SignalHub, links: Links) -
     limit, period = parse_rate(settings.form_rate_limit)
     app[keys.FORM_LIMITER] = RateLimiter(limit, period, clock)
     app[keys.VISIT_LIMITER] = RateLimiter(*parse_rate(settings.ref_visit_rate), clock)
+    app[keys.PHOTOS] = PhotoCache()
     setup_routes(app)
     setup_templates(app)
     app.on_response_prepare.append(common_headers)
@@ -51,5 +54,9 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/", submit, name="form_submit")
     app.router.add_get("/thanks", thanks, name="thanks")
     app.router.add_get("/r/{code}", referral_link, name="referral_link")
+    app.router.add_get("/w/{slug}", webinar_page, name="webinar_page")
+    app.router.add_post("/w/{slug}", webinar_submit, name="webinar_submit")
+    app.router.add_get("/w/{slug}/state", webinar_state, name="webinar_state")
+    app.router.add_get("/w/{slug}/speaker", speaker_photo, name="speaker_photo")
     app.router.add_post("/api/ingest", ingest, name="api_ingest")
     app.router.add_static("/static/", STATIC_DIR, name="static", append_version=True)

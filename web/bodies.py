@@ -100,6 +100,5 @@ def raw_contact(fields: Mapping[str, str], *, source: str, consent: bool) -> Raw
         consent=consent,
         ref=fields.get("ref", ""),
         tz=fields.get("tz", ""),
-        webinar_id=fields.get("webinar_id", ""),
         utm={key: fields[key] for key in UTM_KEYS if fields.get(key)},
     )

@@ -8,9 +8,11 @@ serves every language at once.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from gettext import GNUTranslations, NullTranslations
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 import jinja2
@@ -71,6 +73,9 @@ def setup_templates(app: web.Application) -> jinja2.Environment:
     env.policies["ext.i18n.trimmed"] = True
     # `asset("style.css")` → /static/style.css?v=<hash>: browsers never keep a stale copy.
     env.globals["asset"] = lambda name: str(app.router["static"].url_for(filename=name))
+    env.globals["url"] = lambda name, **parts: str(app.router[name].url_for(**parts))
+    env.globals["iso"] = iso_time
+    env.globals["when"] = local_time
     env.install_gettext_callables(  # type: ignore[attr-defined]
         _gettext, _ngettext, newstyle=True
     )
@@ -86,6 +91,17 @@ def link_here(request: web.Request, **query: str) -> str:
     """
     path = "/" + request.path.lstrip("/")
     return str(URL.build(path=path, query=request.query).update_query(query))
+
+
+def iso_time(timestamp: float) -> str:
+    """For `<time datetime=…>`: the page's script shows it in the visitor's own zone."""
+    return datetime.fromtimestamp(timestamp, UTC).isoformat()
+
+
+def local_time(timestamp: float, tz: str) -> str:
+    """What a page shows before its script runs: the time in the webinar's own zone."""
+    local = datetime.fromtimestamp(timestamp, UTC).astimezone(ZoneInfo(tz))
+    return f"{local:%Y-%m-%d %H:%M} ({tz})"
 
 
 def page_context(request: web.Request, context: dict[str, Any]) -> dict[str, Any]:

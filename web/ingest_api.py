@@ -10,12 +10,15 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 
 from aiohttp import web
 
-from core.contact import ContactError, normalise
+from core.contact import Contact, ContactError, normalise
 from core.ingest import core_ingest_event
+from core.webinars import find_webinar
 from locales import N_
+from models import WebinarStatus
 from web import keys
 from web.bodies import (
     FORM_TYPES,
@@ -50,10 +53,19 @@ async def ingest(request: web.Request) -> web.Response:
     consent = "consent" not in fields or is_checked(fields["consent"])
     raw = raw_contact(fields, source=fields.get("source", ""), consent=consent)
     app = request.app
+    errors: dict[str, str] = {}
     try:
-        contact = normalise(raw, region=app[keys.SETTINGS].phone_region, require_phone=False)
+        contact: Contact | None = normalise(
+            raw, region=app[keys.SETTINGS].phone_region, require_phone=False
+        )
     except ContactError as exc:
-        return _json({"ok": False, "errors": exc.errors}, status=422)
+        contact, errors = None, dict(exc.errors)
+    webinar_id, problem = await _webinar(fields.get("webinar") or fields.get("webinar_id") or "")
+    if problem:
+        errors["webinar"] = problem
+    if contact is None or errors:
+        return _json({"ok": False, "errors": errors}, status=422)
+    contact = replace(contact, webinar_id=webinar_id)
     result = await core_ingest_event(app[keys.HUB], app[keys.CLOCK], contact)
     body = {
         "ok": True,
@@ -62,6 +74,18 @@ async def ingest(request: web.Request) -> web.Response:
         "start_link": app[keys.LINKS].start_link(result.start_token),
     }
     return _json(body, status=201 if result.created else 200)
+
+
+async def _webinar(ref: str) -> tuple[str | None, str | None]:
+    """The webinar a submission registers for (slug or id): (its id, or a problem)."""
+    if not ref.strip():
+        return None, None
+    webinar = await find_webinar(ref) if len(ref) <= 64 else None
+    if webinar is None:
+        return None, N_("No webinar with this slug or id.")
+    if WebinarStatus(webinar.status) not in (WebinarStatus.SCHEDULED, WebinarStatus.LIVE):
+        return None, N_("Registration for this webinar is closed.")
+    return webinar.webinar_id, None
 
 
 async def _read_fields(request: web.Request) -> Mapping[str, str]:

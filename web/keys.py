@@ -11,6 +11,7 @@ from core.clock import Clock
 from core.hub import SignalHub
 from core.links import Links
 from core.settings import Settings
+from web.photos import PhotoCache
 from web.ratelimit import RateLimiter
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -20,6 +21,7 @@ LINKS = web.AppKey("links", Links)
 TRANSLATIONS = web.AppKey[dict[str, GNUTranslations]]("translations")
 FORM_LIMITER = web.AppKey("form_limiter", RateLimiter)
 VISIT_LIMITER = web.AppKey("visit_limiter", RateLimiter)
+PHOTOS = web.AppKey("photos", PhotoCache)
 
 # Per request: the page language, and the form body once parsed (CSRF check, then view).
 LANG = web.RequestKey("lang", str)

@@ -9,9 +9,10 @@ from aiohttp import web
 
 from web.i18n import page_context
 
-# The pages load only our own CSS and JS, post only to us, and are never framed.
+# The pages load only our own CSS and JS, talk and post only to us, and are never framed.
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 PAGE_HEADERS = {

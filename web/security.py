@@ -11,7 +11,7 @@ from web.bodies import read_form
 
 # Only our own form is guarded: the webhook authenticates by secret, and routes that
 # others mount on this app (the sandbox's fake Bot API) are none of our business.
-GUARDED_ROUTES = frozenset({"form_submit"})
+GUARDED_ROUTES = frozenset({"form_submit", "webinar_submit"})
 
 
 class TooManyRequests(web.HTTPTooManyRequests):
