@@ -39,7 +39,7 @@ from core.texts import Texts
 from handlers import Deps, subscribe_all
 from handlers.broadcasts import update_broadcast_progress
 from handlers.scenarios import CONDITIONS, SCENARIOS
-from locales import load_translations
+from locales import load_catalogues
 from scheduler import Waker, create_scheduler
 from scheduler.engine import ScenarioEngine
 from scheduler.scenario import ScenarioError, validate
@@ -76,7 +76,7 @@ class Runtime:
 def wire(settings: Settings, clock: Clock, hub: SignalHub) -> tuple[Links, Texts, ScenarioEngine]:
     """Subscribe the consumers to `hub`; raises `ScenarioError` when a scenario cannot run."""
     links = Links(base_url=settings.base_url, sandbox=settings.sandbox)
-    texts = Texts(load_translations(), settings.default_locale)
+    texts = Texts(load_catalogues(), settings.default_locale)
     validate(SCENARIOS, conditions=CONDITIONS, settings=settings, messages=texts.has)
     engine = ScenarioEngine(
         {s.name: s for s in SCENARIOS},

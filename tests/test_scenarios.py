@@ -288,9 +288,9 @@ def test_definitions_are_validated_at_start(settings: Settings) -> None:
 def test_the_shipped_scenarios_are_valid(settings: Settings) -> None:
     from core.texts import Texts
     from handlers.scenarios import SCENARIOS
-    from locales import load_translations
+    from locales import load_catalogues
 
-    texts = Texts(load_translations(), "ru")
+    texts = Texts(load_catalogues(), "ru")
     validate(SCENARIOS, conditions=CONDITIONS, settings=settings, messages=texts.has)
 
 
