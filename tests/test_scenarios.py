@@ -11,11 +11,12 @@ from core.hub import SignalHub
 from core.settings import Settings
 from handlers.scenarios import CONDITIONS, WELCOME
 from models import LeadEntry, OutboxMessage, RunStatus, ScenarioRun
-from scheduler.engine import RunContext, ScenarioEngine
+from scheduler.engine import ScenarioEngine
 from scheduler.scenario import (
     Branch,
     ButtonSpec,
     Emit,
+    RunContext,
     Scenario,
     ScenarioError,
     Send,
