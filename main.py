@@ -36,6 +36,7 @@ from core.hub import SignalHub
 from core.links import Links
 from core.settings import Settings, SettingsError, load_settings
 from core.texts import Texts
+from docsgen import write_docs
 from handlers import Deps, subscribe_all
 from handlers.broadcasts import update_broadcast_progress
 from handlers.scenarios import CONDITIONS, SCENARIOS
@@ -217,8 +218,6 @@ def _cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_docs(settings: Settings, args: argparse.Namespace) -> int:
-    from core.docs import write_docs
-
     paths = write_docs(check=args.check)
     for path in paths:
         print(("out of date: " if args.check else "wrote ") + str(path))
