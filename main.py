@@ -1,4 +1,4 @@
-"""Composition root and command line: the only place that builds things.
+"""Composition root and command line: the only place that builds things; imports anything.
 
 python main.py            start the service (bot, web server, scheduler)
 python main.py migrate    apply database migrations

@@ -1,5 +1,6 @@
-"""The docs generator: `docs/` written from the code; it reads the whole house, so it sits
-above every package (it may import any of them; only `main.py` imports it).
+"""The docs generator: `docs/` from the code; it reads the whole house, so imports any package.
+
+It sits above every package, and only `main.py` imports it.
 
 `write_docs` renders the documents from the catalogue and the subscriptions.
 
@@ -42,6 +43,7 @@ DOCUMENTS: dict[str, tuple[Renderer, str]] = {
     ro.ROLES_DOC: (ro.roles_doc, "roles, capabilities and which role has which by default"),
 }
 HAND_WRITTEN = {
+    "layers.md": "the packages' import order, with a diagram (hand-written; a test checks it)",
     "decisions.md": "where we departed from the design guide, and why (hand-written)",
     "performance.md": "benchmark figures: ingest, delivery, scheduler (hand-written)",
 }

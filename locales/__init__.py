@@ -1,4 +1,4 @@
-"""The lowest layer: gettext catalogues and the locale registry; imports nothing of ours.
+"""Gettext catalogues and the locale registry, shared by all; imports nothing of ours.
 
 The catalogues (domain `messages`) are shared by the web pages, the bot and the scenarios.
 `LOCALES` is the one list of the languages we speak: whatever offers, accepts or checks a
