@@ -17,6 +17,10 @@ from tortoise.functions import Min
 from core.retry import RetryPolicy
 from models import LeadEntry, RunStatus, ScenarioRun
 
+# What `save` writes: the position the steps moved the run to, and `attempts` back to 0
+# (a step that commits ends a streak of failures).
+POSITION = ("status", "step", "due_at", "waiting_since", "finished_at", "last_error")
+SAVED = (*POSITION, "attempts", "updated_at")
 # A run that keeps failing: 60 s, 2 min, 4 min … at most an hour apart; ten tries in all.
 RETRY = RetryPolicy.backoff(base=30.0, cap=3600.0, attempts=10)
 
@@ -137,20 +141,8 @@ async def save(run: ScenarioRun, db: BaseDBAsyncClient, now: float) -> None:
     """Write the run's new position; a run no step parked or finished is due again now."""
     if run.status == RunStatus.RUNNING:
         park(run, now)
-    await (
-        ScenarioRun.filter(id=run.id)
-        .using_db(db)
-        .update(
-            status=run.status,
-            step=run.step,
-            due_at=run.due_at,
-            waiting_since=run.waiting_since,
-            finished_at=run.finished_at,
-            last_error=run.last_error,
-            attempts=0,
-            updated_at=now,
-        )
-    )
+    run.attempts, run.updated_at = 0, now
+    await run.save(using_db=db, update_fields=SAVED)
 
 
 async def failed(run_id: int, exc: Exception, now: float) -> float | None:
