@@ -1,4 +1,4 @@
-"""Composition root and command line: the only place that builds things.
+"""Composition root and command line: the only place that builds things; imports anything.
 
 python main.py            start the service (bot, web server, scheduler)
 python main.py migrate    apply database migrations
@@ -39,10 +39,11 @@ from core.hub import SignalHub
 from core.links import Links
 from core.settings import Settings, SettingsError, load_settings
 from core.texts import Texts
+from docsgen import write_docs
 from handlers import Deps, subscribe_all
 from handlers.broadcasts import update_broadcast_progress
 from handlers.scenarios import CONDITIONS, SCENARIOS
-from locales import load_translations
+from locales import load_catalogues
 from scheduler import Waker, create_scheduler
 from scheduler.engine import ScenarioEngine
 from scheduler.scenario import ScenarioError, validate
@@ -87,7 +88,7 @@ class Runtime:
 def wire(settings: Settings, clock: Clock, hub: SignalHub) -> tuple[Links, Texts, ScenarioEngine]:
     """Subscribe the consumers to `hub`; raises `ScenarioError` when a scenario cannot run."""
     links = Links(base_url=settings.base_url, sandbox=settings.sandbox)
-    texts = Texts(load_translations(), settings.default_locale)
+    texts = Texts(load_catalogues(), settings.default_locale)
     validate(SCENARIOS, conditions=CONDITIONS, settings=settings, messages=texts.has)
     engine = ScenarioEngine(
         {s.name: s for s in SCENARIOS},
@@ -246,8 +247,6 @@ def _cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_docs(settings: Settings, args: argparse.Namespace) -> int:
-    from core.docs import write_docs
-
     paths = write_docs(check=args.check)
     for path in paths:
         print(("out of date: " if args.check else "wrote ") + str(path))

@@ -29,7 +29,7 @@ from core.clock import SystemClock
 from core.hub import SignalHub
 from core.texts import Texts
 from handlers.scenarios import CONDITIONS, WELCOME
-from locales import load_translations
+from locales import load_catalogues
 from models import LeadEntry, OutboxMessage, RunStatus, ScenarioRun
 from scheduler import Waker
 from scheduler.engine import ScenarioEngine
@@ -104,7 +104,7 @@ async def fill(pending: int, window: float, spread: float) -> dict[int, float]:
 
 async def main(pending: int, window: float, overdue: int) -> None:
     async with temp_database() as (url, settings):
-        texts = Texts(load_translations(), "ru")
+        texts = Texts(load_catalogues(), "ru")
         base_rss = rss_mib()
         t0 = time.monotonic()
         due_at = await fill(pending, window, spread=7200)

@@ -1,2 +1,5 @@
-"""The aiogram side: routers (one module per feature), the user-context middleware, and
-the Delivery layer (`outbox`, `sender`). `bot.setup` builds the bot and the dispatcher."""
+"""The aiogram side: routers, middlewares, outbox and sender; imports handlers/ and below.
+
+Routers are one module per feature; the user-context middleware puts the user in the data;
+the Delivery layer (`outbox`, `sender`) lives here until it becomes `delivery/`.
+`bot.setup` builds the bot and the dispatcher."""

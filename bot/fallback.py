@@ -18,8 +18,8 @@ from bot.context import Translate
 from bot.replies import Reply
 from core.roles import Capability, capabilities_of
 from core.settings import Settings
-from core.texts import SUPPORTED, Texts
-from locales import N_
+from core.texts import Texts
+from locales import LOCALES, N_
 from models import User
 
 router: Final[Router] = Router(name=__name__)
@@ -87,7 +87,7 @@ async def stale_button(query: CallbackQuery, t: Translate) -> None:
 async def set_commands(bot: Bot, settings: Settings, texts: Texts) -> None:
     """The command menu, per language (the default one without a language code)."""
     try:
-        for lang in SUPPORTED:
+        for lang in LOCALES:
             menu = [BotCommand(command=c, description=texts(lang, d)) for c, d in COMMANDS.items()]
             await bot.set_my_commands(menu, language_code=lang)
             if lang == settings.default_locale:

@@ -11,19 +11,21 @@ from aiogram.types import CallbackQuery, Message
 from bot.callbacks import Language
 from bot.outbox import Button
 from bot.replies import Reply
-from core.texts import SUPPORTED, Texts
-from locales import N_
+from core.texts import Texts
+from locales import LOCALES, N_, NATIVE_NAMES
 from models import User
 
 router: Final[Router] = Router(name=__name__)
-NAMES = {"ru": "Русский", "en": "English"}
 
 
 @router.message(Command("language"))
 async def choose(message: Message, locale: str, texts: Texts, reply: Reply) -> None:
     buttons = tuple(
-        Button(("✓ " if code == locale else "") + NAMES[code], callback=Language(code=code).pack())
-        for code in SUPPORTED
+        Button(
+            ("✓ " if code == locale else "") + NATIVE_NAMES[code],
+            callback=Language(code=code).pack(),
+        )
+        for code in LOCALES
     )
     await reply(texts(locale, N_("Choose the language:")), buttons=(buttons,))
 
@@ -31,7 +33,7 @@ async def choose(message: Message, locale: str, texts: Texts, reply: Reply) -> N
 @router.callback_query(Language.filter())
 async def chosen(query: CallbackQuery, callback_data: Language, user: User, texts: Texts) -> None:
     code = callback_data.code
-    if code not in SUPPORTED:
+    if code not in LOCALES:
         await query.answer()
         return
     user.locale = code

@@ -1,1 +1,1 @@
-"""Command-line adapters: `main.py` builds things and hands them to these commands."""
+"""Command-line adapters that `main.py` hands what it built to; import handlers/ and below."""

@@ -1,1 +1,1 @@
-"""Core: the canonical entities' commands, the event catalogue and the signal hub."""
+"""Core: the canonical commands, the event catalogue, the signal hub; imports models, locales."""

@@ -14,11 +14,12 @@ from enum import StrEnum
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from core.actors import done_by
 from core.clock import Clock
 from core.events import CoreUserApplicationDecided, CoreUserApplied
 from core.hub import SignalHub
 from core.referrals import new_ref_code
-from core.roles import Capability, capabilities_of, effective, role_defaults
+from core.roles import Capability, capabilities_of, effective, overrides_by_user, role_defaults
 from core.users import NotAllowed
 from core.visible import visible_text
 from models import Application, CrmStatus, LeadEntry, Review, Role, User, UserCapability
@@ -47,10 +48,6 @@ class Decision:
     @property
     def approved(self) -> bool:
         return self.application.status == Review.APPROVED
-
-
-def _actor(actor: User | None) -> str:
-    return "system" if actor is None else f"user:{actor.id}"
 
 
 async def lead_of(user: User, connection: BaseDBAsyncClient | None = None) -> LeadEntry | None:
@@ -167,8 +164,7 @@ async def decide(
                 telegram_id=user.telegram_id,
                 decision=application.status.value,
                 referred_by_id=user.referred_by_id,
-                actor=_actor(actor),
-                actor_user_id=actor.id if actor else None,
+                **done_by(actor),
             )
         )
     return Decision(application, changed=True)
@@ -182,13 +178,7 @@ async def holders_of(capability: Capability) -> list[User]:
     by_role = await User.filter(chat_id__not_isnull=True, role__in=roles)
     by_grant = await User.filter(chat_id__not_isnull=True, id__in=granted_ids)
     users = list({u.id: u for u in [*by_role, *by_grant]}.values())
-    overrides: dict[int, list[tuple[Capability, bool]]] = {}
-    rows = await UserCapability.filter(user_id__in=[u.id for u in users]).values_list(
-        "user_id", "capability", "granted"
-    )
-    for user_id, name, ok in rows:
-        if name in Capability._value2member_map_:
-            overrides.setdefault(user_id, []).append((Capability(name), bool(ok)))
+    overrides = await overrides_by_user([u.id for u in users])
     return [u for u in users if capability in effective(Role(u.role), overrides.get(u.id, []))]
 
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from core.actors import done_by
 from core.clock import Clock
 from core.events import CoreLeadNoteAdded, CoreLeadsExported, CoreLeadStatusSet
 from core.hub import SignalHub
@@ -55,10 +56,6 @@ class InvalidNote(ValueError):
     """A note that is empty or too long; the message says which."""
 
 
-def actor_name(actor: User | None) -> str:
-    return "system" if actor is None else f"user:{actor.id}"
-
-
 async def lead_for(actor: User | None, lead_id: int) -> LeadEntry:
     """The lead if `actor` (None: the system, which sees all) may see it; else OutOfScope."""
     if actor is None:
@@ -94,8 +91,7 @@ async def set_status(
                 lead_id=lead.id,
                 status=status.value,
                 previous_status=previous.value,
-                actor=actor_name(actor),
-                actor_user_id=actor.id if actor else None,
+                **done_by(actor),
             )
         )
     lead.crm_status = status
@@ -133,8 +129,7 @@ async def add_note(
                 lead_id=lead.id,
                 note_id=note.id,
                 text=note_text,
-                actor=actor_name(actor),
-                actor_user_id=actor.id if actor else None,
+                **done_by(actor),
             )
         )
     return note
@@ -219,8 +214,7 @@ async def record_export(
             timestamp=int(clock.now()),
             count=count,
             scope=reach.value,
-            actor=actor_name(actor),
-            actor_user_id=actor.id if actor else None,
+            **done_by(actor),
         )
     )
 

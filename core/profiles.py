@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from core.actors import done_by
 from core.clock import Clock
 from core.events import CoreProfileChangeDecided, CoreProfileChangeRequested
 from core.hub import SignalHub
@@ -111,8 +112,7 @@ async def decide_change(
                 user_id=change.user_id,
                 field=change.field,
                 decision=change.status.value,
-                actor="system" if actor is None else f"user:{actor.id}",
-                actor_user_id=actor.id if actor else None,
+                **done_by(actor),
             )
         )
     return ChangeDecision(change, changed=True)

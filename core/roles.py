@@ -10,7 +10,7 @@ Code checks `can(user, Capability.X)` (or a loaded set), never `user.role == ...
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from enum import StrEnum
 
 from models import Role, User, UserCapability
@@ -80,6 +80,12 @@ def effective(role: Role, overrides: Iterable[tuple[Capability, bool]]) -> froze
     return frozenset(caps)
 
 
+# What a stored override may name; a capability since removed from the code is ignored.
+CAPABILITY_NAMES: frozenset[str] = frozenset(c.value for c in Capability)
+
+Overrides = list[tuple[Capability, bool]]
+
+
 def parse_capability(name: str) -> Capability | None:
     try:
         return Capability(name.strip().lower())
@@ -87,10 +93,20 @@ def parse_capability(name: str) -> Capability | None:
         return None
 
 
-async def overrides_of(user: User) -> list[tuple[Capability, bool]]:
-    """The user's grants and withdrawals; names no longer in `Capability` are ignored."""
-    rows = await UserCapability.filter(user_id=user.id).values_list("capability", "granted")
-    return [(Capability(c), bool(g)) for c, g in rows if c in Capability._value2member_map_]
+async def overrides_by_user(user_ids: Collection[int] | None = None) -> dict[int, Overrides]:
+    """Each user's grants and withdrawals (everyone's when `user_ids` is None), one query;
+    names no longer in `Capability` are ignored."""
+    rows = UserCapability.all() if user_ids is None else UserCapability.filter(user_id__in=user_ids)
+    found: dict[int, Overrides] = {}
+    for user_id, name, granted in await rows.values_list("user_id", "capability", "granted"):
+        if name in CAPABILITY_NAMES:
+            found.setdefault(user_id, []).append((Capability(name), bool(granted)))
+    return found
+
+
+async def overrides_of(user: User) -> Overrides:
+    """The user's grants and withdrawals."""
+    return (await overrides_by_user([user.id])).get(user.id, [])
 
 
 async def capabilities_of(user: User) -> frozenset[Capability]:

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from core.actors import done_by
 from core.clock import Clock
 from core.events import CoreUserCapabilitySet, CoreUserRoleSet
 from core.hub import SignalHub
-from core.roles import Capability, can, effective
+from core.roles import Capability, Overrides, can, effective, overrides_by_user
 from models import Role, User, UserCapability
 
 
@@ -27,20 +28,17 @@ class UserView:
     """One user as the admin tools list them."""
 
     user: User
-    overrides: list[tuple[Capability, bool]]
+    overrides: Overrides
 
     @property
     def capabilities(self) -> frozenset[Capability]:
         return effective(Role(self.user.role), self.overrides)
 
 
-async def _check(actor: User | None) -> str:
+async def _check(actor: User | None) -> None:
     # None is the system itself (the command line run by the operator): always allowed.
-    if actor is None:
-        return "system"
-    if not await can(actor, Capability.USERS_MANAGE_ROLES):
+    if actor is not None and not await can(actor, Capability.USERS_MANAGE_ROLES):
         raise NotAllowed(Capability.USERS_MANAGE_ROLES)
-    return f"user:{actor.id}"
 
 
 async def _user_for(conn: BaseDBAsyncClient, clock: Clock, telegram_id: int) -> User:
@@ -59,7 +57,7 @@ async def set_role(
     hub: SignalHub, clock: Clock, telegram_id: int, role: Role, *, actor: User | None
 ) -> User:
     """Give the user with `telegram_id` the role `role` (creating the user if unseen)."""
-    who = await _check(actor)
+    await _check(actor)
     async with hub.transaction() as tx:
         user = await _user_for(tx.connection, clock, telegram_id)
         previous = Role(user.role)
@@ -73,8 +71,7 @@ async def set_role(
                 telegram_id=telegram_id,
                 role=role.value,
                 previous_role=previous.value,
-                actor=who,
-                actor_user_id=actor.id if actor else None,
+                **done_by(actor),
             )
         )
     return user
@@ -90,7 +87,7 @@ async def set_capability(
     actor: User | None,
 ) -> User:
     """Grant (`granted=True`) or withdraw one capability, whatever the user's role says."""
-    who = await _check(actor)
+    await _check(actor)
     async with hub.transaction() as tx:
         user = await _user_for(tx.connection, clock, telegram_id)
         await UserCapability.update_or_create(
@@ -110,8 +107,7 @@ async def set_capability(
                 telegram_id=telegram_id,
                 capability=capability.value,
                 granted=granted,
-                actor=who,
-                actor_user_id=actor.id if actor else None,
+                **done_by(actor),
             )
         )
     return user
@@ -121,10 +117,5 @@ async def list_users() -> list[UserView]:
     """Everyone with a Telegram id, highest role first, with their own overrides."""
     users = await User.filter(telegram_id__not_isnull=True)
     users.sort(key=lambda u: (-Role(u.role).rank, u.telegram_id or 0))
-    overrides: dict[int, list[tuple[Capability, bool]]] = {}
-    for user_id, name, granted in await UserCapability.all().values_list(
-        "user_id", "capability", "granted"
-    ):
-        if name in Capability._value2member_map_:
-            overrides.setdefault(user_id, []).append((Capability(name), bool(granted)))
+    overrides = await overrides_by_user()
     return [UserView(u, sorted(overrides.get(u.id, []))) for u in users]

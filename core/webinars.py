@@ -19,9 +19,9 @@ from typing import Any, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from core.actors import actor_name
 from core.bulk import insert_rows
 from core.clock import Clock
-from core.crm import actor_name
 from core.events import (
     ClientWebinarRegistered,
     CoreWebinarCreated,

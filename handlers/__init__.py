@@ -1,4 +1,4 @@
-"""Transport-independent consumers of the hub's events, and the use cases they share."""
+"""Transport-independent consumers and use cases; imports scheduler/ and the layers below."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from bot.outbox import OutgoingEdit, OutgoingMessage, enqueue, enqueue_many
+from core.actors import done_by
 from core.broadcasts import PROGRESS_KEY, RECIPIENT_KEY, check_complete, recipients
 from core.clock import Clock
 from core.events import CoreBroadcastConfirmed
@@ -194,8 +195,7 @@ async def confirm_broadcast(
                     broadcast_id=broadcast_id,
                     segment=dict(draft.segment),
                     total=total,
-                    actor=f"user:{actor.id}",
-                    actor_user_id=actor.id,
+                    **done_by(actor),
                 )
             )
     return total

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from locales import N_
-from scheduler.engine import RunContext
-from scheduler.scenario import Condition, Scenario, Send, Wait
+from scheduler.scenario import Condition, RunContext, Scenario, Send, Wait
 
 WELCOME = Scenario(
     name="welcome",

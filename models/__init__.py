@@ -1,4 +1,4 @@
-"""The Tortoise ORM model shared by bot, web, scheduler and the hub."""
+"""The Tortoise ORM model (tables and their enums), shared by all; imports nothing of ours."""
 
 from models.crm import Application, BotPrompt, Broadcast, BroadcastStatus, ProfileChange, Review
 from models.delivery import OutboxMessage, OutboxStatus, Priority, TelegramChat

@@ -1,11 +1,12 @@
-"""Waking the durable claimers; the due work itself lives in tables.
+"""The scenario engine and its wakers; imports core/ and below (the outbox: see layers.md).
 
-APScheduler's own job stores hold nothing that must survive a restart: a one-off job
-missed by a restart is dropped (`misfire_grace_time`), and its stores cannot be shared
-between processes. The due times are rows (`scenario_run`, `event_delivery`, `outbox`);
-APScheduler runs the periodic sweeps, and the `Waker` sleeps exactly until the earliest
-due step (re-armed when an earlier one appears) — a date job re-armed from inside its own
-run would be skipped by APScheduler's one-instance rule, and late.
+Waking the durable claimers: the due work itself lives in tables. APScheduler's own job
+stores hold nothing that must survive a restart: a one-off job missed by a restart is
+dropped (`misfire_grace_time`), and its stores cannot be shared between processes. The due
+times are rows (`scenario_run`, `event_delivery`, `outbox`); APScheduler runs the periodic
+sweeps, and the `Waker` sleeps exactly until the earliest due step (re-armed when an earlier
+one appears) — a date job re-armed from inside its own run would be skipped by
+APScheduler's one-instance rule, and late.
 """
 
 from __future__ import annotations

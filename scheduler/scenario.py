@@ -8,23 +8,35 @@
 
 Steps: `Send` a localized message (it waits until the lead has a Telegram chat), `Wait` a
 duration, `WaitUntil` a named condition (with a time-out), `Branch` on a condition, `Emit`
-an event of the catalogue, `Stop`. Jumps name a step by its `id`.
+an event of the catalogue, `Stop`. Jumps name a step by its `id`. A condition is an async
+function of the run's `RunContext`; both live here with the steps, below the engine.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from core.clock import Clock
 from core.events import CATALOGUE
+from core.hub import Publisher
 from core.settings import Settings, parse_duration
-from models import Priority
+from models import LeadEntry, Priority, ScenarioRun
 
-if TYPE_CHECKING:
-    from scheduler.engine import RunContext
 
-Condition = Callable[["RunContext"], Awaitable[bool]]
+@dataclass
+class RunContext:
+    """What a condition may look at. Database reads go through `tx.connection`: the run's
+    transaction holds SQLite's only connection while it runs."""
+
+    run: ScenarioRun
+    lead: LeadEntry
+    clock: Clock
+    settings: Settings
+    tx: Publisher
+
+
+Condition = Callable[[RunContext], Awaitable[bool]]
 
 
 @dataclass(frozen=True)

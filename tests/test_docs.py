@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from core.clock import FakeClock
-from core.docs import GENERATED_MARK, write_docs
 from core.events import CATALOGUE, Event, EventSpec, Status
 from core.hub import Delivery, SignalHub
+from docsgen import GENERATED_MARK, write_docs
 from scheduler.scenario import Branch, Emit, Scenario, Send, Stop
 
 

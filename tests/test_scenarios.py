@@ -11,11 +11,12 @@ from core.hub import SignalHub
 from core.settings import Settings
 from handlers.scenarios import CONDITIONS, WELCOME
 from models import LeadEntry, OutboxMessage, RunStatus, ScenarioRun
-from scheduler.engine import RunContext, ScenarioEngine
+from scheduler.engine import ScenarioEngine
 from scheduler.scenario import (
     Branch,
     ButtonSpec,
     Emit,
+    RunContext,
     Scenario,
     ScenarioError,
     Send,
@@ -288,9 +289,9 @@ def test_definitions_are_validated_at_start(settings: Settings) -> None:
 def test_the_shipped_scenarios_are_valid(settings: Settings) -> None:
     from core.texts import Texts
     from handlers.scenarios import SCENARIOS
-    from locales import load_translations
+    from locales import load_catalogues
 
-    texts = Texts(load_translations(), "ru")
+    texts = Texts(load_catalogues(), "ru")
     validate(SCENARIOS, conditions=CONDITIONS, settings=settings, messages=texts.has)
 
 

@@ -1,1 +1,1 @@
-"""The thin web layer: registration form, ingest webhook, (later) tracker and webinar pages."""
+"""The thin web layer (form, ingest webhook, webinar pages); imports handlers/ and below."""

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from core.docs.markdown import bullets, code, header, table
-from core.docs.sources import Sources
 from core.roles import ROLES, SUMMARY, Capability, role_defaults
+from docsgen.markdown import bullets, code, header, table
+from docsgen.sources import Sources
 from models import Role
 
 ROLES_DOC = "ROLES.md"

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from core.docs.markdown import bullets, code, header, table
-from core.docs.render_events import EVENTS_DOC, consumer_names
-from core.docs.seed import FLOWS, LAYERS, Flow
-from core.docs.sources import Sources
 from core.events import Status
+from docsgen.markdown import bullets, code, header, table
+from docsgen.render_events import EVENTS_DOC, consumer_names
+from docsgen.seed import FLOWS, LAYERS, Flow
+from docsgen.sources import Sources
 
 ARCHITECTURE_DOC = "WEBINAR_ARCHITECTURE.md"
 
@@ -29,7 +29,7 @@ def missing_for(flow: Flow, src: Sources) -> list[str]:
 def architecture_doc(src: Sources) -> list[str]:
     out = header(
         "Webinar architecture",
-        ["core/events.py", "handlers/ (subscribe_all)", "models/", "core/docs/seed.py"],
+        ["core/events.py", "handlers/ (subscribe_all)", "models/", "docsgen/seed.py"],
     )
     out += [
         "One Python process runs an aiogram bot, an aiohttp web server and an APScheduler "

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from core.docs.markdown import bullets, code, header, table
-from core.docs.seed import INTENDED_CONSUMERS, SEED_STATUS
-from core.docs.sources import Sources, fields_of
 from core.events import EventSpec
 from core.hub import RETRY_DELAYS
+from docsgen.markdown import bullets, code, header, table
+from docsgen.seed import INTENDED_CONSUMERS, SEED_STATUS
+from docsgen.sources import Sources, fields_of
 
 EVENTS_DOC = "CLIENT_WEBINAR_EVENTS.md"
 EMITTERS_DOC = "CLIENT_WEBINAR_EVENT_EMITTERS.md"
@@ -100,7 +100,7 @@ def emitters_doc(src: Sources) -> list[str]:
 
 
 def consumers_doc(src: Sources) -> list[str]:
-    out = header("Client webinar action consumers", ["handlers/ (subscribe_all)", "core/hub.py"])
+    out = header("Client webinar action consumers", ["handlers/ (subscribe_all)", "core/hub/"])
     delays = ", ".join(f"{d:g}" for d in RETRY_DELAYS)
     out += [
         "Who reacts to each event: the subscriptions `handlers.subscribe_all` really makes. "

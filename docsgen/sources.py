@@ -16,11 +16,13 @@ from typing import Any
 
 from tortoise.models import Model
 
+import models
 from core.events import CATALOGUE, EventSpec
 from core.hub import SignalHub, Subscription
+from handlers import scenarios as defined
 from scheduler.scenario import Condition, Scenario
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 # Packages the architecture document describes. Only their `__init__` docstrings are read:
 # a module-by-module index would go stale with every new file, and fail the docs test.
 CODE_PARTS = ("main.py", "core", "models", "handlers", "scheduler", "bot", "web", "sandbox")
@@ -69,8 +71,6 @@ def collect(
     root: Path = ROOT,
 ) -> Sources:
     if scenarios is None or conditions is None:
-        from handlers import scenarios as defined
-
         scenarios = defined.SCENARIOS if scenarios is None else scenarios
         conditions = dict(defined.CONDITIONS) if conditions is None else conditions
     subs: dict[str, list[Subscription]] = {}
@@ -94,8 +94,6 @@ def first_line(doc: str | None) -> str:
 
 
 def _tables() -> Iterable[str]:
-    import models
-
     for name in models.__all__:
         obj: Any = getattr(models, name)
         if isinstance(obj, type) and issubclass(obj, Model):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import get_args
 
-from core.docs.markdown import bullets, code, header, table
-from core.docs.render_events import CONSUMERS_DOC, consumer_names
-from core.docs.seed import SCENARIOS as SEED_SCENARIOS
-from core.docs.sources import Sources
+from docsgen.markdown import bullets, code, header, table
+from docsgen.render_events import CONSUMERS_DOC, consumer_names
+from docsgen.seed import SCENARIOS as SEED_SCENARIOS
+from docsgen.sources import Sources
 from scheduler.scenario import Branch, Emit, Scenario, Send, Step, Stop, Wait, WaitUntil
 
 SCENARIOS_DOC = "CLIENT_WEBINAR_SCENARIOS.md"
@@ -50,7 +50,7 @@ def describe(step: Step) -> str:
 def scenarios_doc(src: Sources) -> list[str]:
     out = header(
         "Client webinar scenarios",
-        ["handlers/scenarios.py (SCENARIOS)", "core/docs/seed.py", "handlers/ (subscribe_all)"],
+        ["handlers/scenarios.py (SCENARIOS)", "docsgen/seed.py", "handlers/ (subscribe_all)"],
     )
     out += [
         "A scenario is data: an ordered list of steps that the scenario engine runs for one "

@@ -1,4 +1,8 @@
-"""`write_docs`: the documents in `docs/` generated from the catalogue and the subscriptions.
+"""The docs generator: `docs/` from the code; it reads the whole house, so imports any package.
+
+It sits above every package, and only `main.py` imports it.
+
+`write_docs` renders the documents from the catalogue and the subscriptions.
 
 `python main.py docs` (`make docs`) writes them; `tests/test_docs.py` fails when the
 committed ones differ from what the code says, so they can never "need updating".
@@ -12,15 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from core.clock import SystemClock
-from core.docs import render_events as ev
-from core.docs import render_flows as fl
-from core.docs import render_roles as ro
-from core.docs import render_scenarios as sc
-from core.docs.markdown import header, join, table
-from core.docs.sources import ROOT, Sources, collect
 from core.hub import SignalHub
 from core.links import Links
 from core.settings import Settings
+from docsgen import render_events as ev
+from docsgen import render_flows as fl
+from docsgen import render_roles as ro
+from docsgen import render_scenarios as sc
+from docsgen.markdown import header, join, table
+from docsgen.sources import ROOT, Sources, collect
+from handlers import Deps, subscribe_all
 from scheduler.scenario import Scenario
 
 DOCS_DIR = ROOT / "docs"
@@ -38,6 +43,7 @@ DOCUMENTS: dict[str, tuple[Renderer, str]] = {
     ro.ROLES_DOC: (ro.roles_doc, "roles, capabilities and which role has which by default"),
 }
 HAND_WRITTEN = {
+    "layers.md": "the packages' import order, with a diagram (hand-written; a test checks it)",
     "decisions.md": "where we departed from the design guide, and why (hand-written)",
     "performance.md": "benchmark figures: ingest, delivery, scheduler (hand-written)",
     "security.md": "what is trusted, the sandbox, the limit on every input (hand-written)",
@@ -52,7 +58,7 @@ def render_all(src: Sources) -> dict[str, str]:
 
 
 def _index() -> list[str]:
-    out = header("Documentation", ["core/docs/__init__.py"])
+    out = header("Documentation", ["docsgen/__init__.py"])
     rows = [[f"[{name}]({name})", what] for name, (_, what) in DOCUMENTS.items()]
     rows += [[f"[{name}]({name})", what] for name, what in HAND_WRITTEN.items()]
     return out + table(["document", "what it says"], rows)
@@ -60,8 +66,6 @@ def _index() -> list[str]:
 
 def real_hub() -> SignalHub:
     """A hub with the subscriptions the service makes; never started, so no I/O."""
-    from handlers import Deps, subscribe_all
-
     hub = SignalHub(SystemClock(), dispatch=False)
     subscribe_all(hub, _harmless(Deps, hub))
     return hub
@@ -90,7 +94,7 @@ class _Unavailable:
         self._name = name
 
     def __getattr__(self, attr: str) -> Any:
-        raise RuntimeError(f"core.docs: dependency {self._name!r} is not available here")
+        raise RuntimeError(f"docsgen: dependency {self._name!r} is not available here")
 
 
 def write_docs(

@@ -1,0 +1,78 @@
+"""Every query of the `event_delivery` table: add, claim, finish, retry, recover.
+
+A delivery is one subscriber's work on one event. It is claimed by moving it from
+`pending` to `running` in one UPDATE (so two workers never run it twice), finished as
+`done` or `failed`, or put back to `pending` with the time of its next attempt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import F
+
+from core.bulk import insert_rows
+from models import DeliveryStatus, EventDelivery
+
+SWEEP_LIMIT = 1000
+
+
+async def add(connection: BaseDBAsyncClient, rows: Sequence[Mapping[str, Any]]) -> None:
+    """One pending row per (event, subscriber), in the publishing transaction."""
+    await insert_rows(connection, EventDelivery, rows, returning_ids=False)
+
+
+async def requeue_running() -> None:
+    """At start: work a dead process had claimed is pending again."""
+    await EventDelivery.filter(status=DeliveryStatus.RUNNING).update(status=DeliveryStatus.PENDING)
+
+
+async def due(now: float, limit: int = SWEEP_LIMIT) -> list[tuple[int, int]]:
+    """(delivery id, event id) of pending deliveries due at `now`, oldest first."""
+    return cast(
+        "list[tuple[int, int]]",
+        await EventDelivery.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .order_by("id")
+        .limit(limit)
+        .values_list("id", "event_id"),
+    )
+
+
+async def pending_of(event_id: int) -> list[tuple[int, str, int]]:
+    """(delivery id, subscriber, attempts) of an event's pending deliveries."""
+    rows = await EventDelivery.filter(event_id=event_id, status=DeliveryStatus.PENDING).values_list(
+        "id", "subscriber", "attempts"
+    )
+    return cast("list[tuple[int, str, int]]", rows)
+
+
+async def claim(delivery_id: int) -> bool:
+    """Take a pending delivery (counting the attempt); False when someone else has it."""
+    claimed = await EventDelivery.filter(id=delivery_id, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.RUNNING, attempts=F("attempts") + 1
+    )
+    return bool(claimed)
+
+
+async def claimed_row(delivery_id: int) -> EventDelivery:
+    """A claimed delivery with its stored event."""
+    return await EventDelivery.get(id=delivery_id).prefetch_related("event")
+
+
+async def mark_done(delivery_ids: Sequence[int], now: float) -> None:
+    await EventDelivery.filter(id__in=delivery_ids).update(
+        status=DeliveryStatus.DONE, done_at=now, last_error=None
+    )
+
+
+async def finish(delivery_id: int, status: DeliveryStatus, error: str | None, now: float) -> None:
+    await EventDelivery.filter(id=delivery_id).update(status=status, done_at=now, last_error=error)
+
+
+async def retry_at(delivery_id: int, when: float, error: str) -> None:
+    """Pending again, due at `when`, with the error that made it fail."""
+    await EventDelivery.filter(id=delivery_id).update(
+        status=DeliveryStatus.PENDING, next_attempt_at=when, last_error=error[:2000]
+    )

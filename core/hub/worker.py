@@ -1,0 +1,146 @@
+"""The hub's workers: a queue of deliveries and the loop that runs them (claim, run, finish).
+
+A fresh event rides along with its id, so its subscribers run without reading it back;
+work found by the sweep (retries, work left by another process or a crash) is queued by
+delivery id. A subscriber that raises is logged and retried later (`RetryPolicy`); the
+others go on, and the loop itself never dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from core.clock import Clock
+from core.events import Event, spec_of
+from core.hub import deliveries
+from core.hub.registry import Delivery, Registry
+from core.retry import RetryPolicy
+from models import DeliveryStatus, EventDelivery
+
+log = logging.getLogger("core.hub")
+
+
+class Workers:
+    def __init__(self, registry: Registry, retry: RetryPolicy, clock: Clock, size: int) -> None:
+        self._registry = registry
+        self._retry = retry
+        self._clock = clock
+        self._size = size
+        # A fresh event is queued under -event_id (with the event), a delivery under its id.
+        self._queue: asyncio.Queue[tuple[int, Event | None]] = asyncio.Queue()
+        self._queued: set[int] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._busy = 0
+
+    @property
+    def running(self) -> bool:
+        return bool(self._tasks)
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._loop()) for _ in range(self._size)]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    def queue_fresh(self, stored: list[tuple[int, Event]]) -> None:
+        """Events just committed: their delivery rows are looked up by the worker."""
+        if not (self._tasks and stored):
+            return
+        for event_id, event in stored:
+            self._enqueue(-event_id, event)
+
+    async def queue_due(self) -> int:
+        """Queue every pending delivery that is due and not queued yet; how many."""
+        if not self._tasks:
+            return 0
+        count = 0
+        for delivery_id, event_id in await deliveries.due(self._clock.now()):
+            # A fresh event's deliveries are already queued under -event_id: queuing them
+            # again made every one of them be claimed twice (one claim failing) under load.
+            if delivery_id not in self._queued and -event_id not in self._queued:
+                self._enqueue(delivery_id, None)
+                count += 1
+        return count
+
+    async def drain(self) -> None:
+        """Wait until everything queued has been handled (tests, shutdown)."""
+        while True:
+            await self._idle.wait()
+            await asyncio.sleep(0)
+            if self._idle.is_set() and self._queue.empty():
+                return
+
+    def _enqueue(self, item_id: int, event: Event | None) -> None:
+        self._queued.add(item_id)
+        self._busy += 1
+        self._idle.clear()
+        self._queue.put_nowait((item_id, event))
+
+    async def _loop(self) -> None:
+        while True:
+            item_id, event = await self._queue.get()
+            try:
+                if item_id < 0 and event is not None:
+                    await self._deliver_fresh(-item_id, event)
+                else:
+                    await self._deliver(item_id, event)
+            except Exception:  # the hub itself must never die; the sweep retries
+                log.exception("hub: delivery bookkeeping failed for %s", item_id)
+            finally:
+                self._queued.discard(item_id)
+                self._busy -= 1
+                if self._busy == 0:
+                    self._idle.set()
+
+    async def _deliver_fresh(self, event_id: int, event: Event) -> None:
+        """Every subscriber of a just-published event. The event is at hand, and the
+        successes are marked done together: fewer statements than one delivery at a time."""
+        done: list[int] = []
+        for delivery_id, subscriber, attempts in await deliveries.pending_of(event_id):
+            if not await deliveries.claim(delivery_id):
+                continue
+            row = EventDelivery(
+                id=delivery_id, event_id=event_id, subscriber=subscriber, attempts=attempts + 1
+            )
+            if await self._run(row, event):
+                done.append(delivery_id)
+        if done:
+            await deliveries.mark_done(done, self._clock.now())
+
+    async def _deliver(self, delivery_id: int, event: Event | None) -> None:
+        if not await deliveries.claim(delivery_id):
+            return
+        row = await deliveries.claimed_row(delivery_id)
+        if event is None:
+            event = spec_of(row.event.name).payload.from_payload(row.event.payload)
+        if await self._run(row, event):
+            await deliveries.finish(row.id, DeliveryStatus.DONE, None, self._clock.now())
+
+    async def _run(self, row: EventDelivery, event: Event) -> bool:
+        """Run one claimed delivery; True when it succeeded (the caller marks it done)."""
+        sub = self._registry.named(row.subscriber)
+        if sub is None:
+            error = "no such subscriber in this version"
+            await deliveries.finish(row.id, DeliveryStatus.FAILED, error, self._clock.now())
+            return False
+        try:
+            await sub.handler(event, Delivery(row.event_id, sub.name, row.attempts))
+        except Exception as exc:
+            log.exception("hub: %s failed on %s #%s", sub.name, event.event_name, row.event_id)
+            await self._retry_later(row, f"{type(exc).__name__}: {exc}")
+            return False
+        return True
+
+    async def _retry_later(self, row: EventDelivery, error: str) -> None:
+        delay = self._retry.delay_after(row.attempts)
+        if delay is None:
+            log.error("hub: giving up %s on event #%s", row.subscriber, row.event_id)
+            await deliveries.finish(row.id, DeliveryStatus.FAILED, error, self._clock.now())
+            return
+        await deliveries.retry_at(row.id, self._clock.now() + delay, error)

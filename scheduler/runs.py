@@ -1,0 +1,168 @@
+"""A run's position and every query of the `scenario_run` table.
+
+A run is claimed by moving it from `waiting` to `running` in one UPDATE, so two claimers
+never run it twice; its new position (step, due time, status) is written in the same
+transaction as the steps' effects. The position helpers change the row in memory only:
+`save` writes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import cast
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.functions import Min
+
+from core.retry import RetryPolicy
+from models import LeadEntry, RunStatus, ScenarioRun
+
+# What `save` writes: the position the steps moved the run to, and `attempts` back to 0
+# (a step that commits ends a streak of failures).
+POSITION = ("status", "step", "due_at", "waiting_since", "finished_at", "last_error")
+SAVED = (*POSITION, "attempts", "updated_at")
+# A run that keeps failing: 60 s, 2 min, 4 min … at most an hour apart; ten tries in all.
+RETRY = RetryPolicy.backoff(base=30.0, cap=3600.0, attempts=10)
+
+
+# ---- a run's position (in memory) ---------------------------------------------------------
+
+
+def goto(run: ScenarioRun, step: int) -> None:
+    run.step, run.waiting_since = step, None
+
+
+def park(run: ScenarioRun, due_at: float, *, since: float | None = None) -> None:
+    """The run waits until `due_at`; `since` is when this wait began (time-outs count from it)."""
+    run.status, run.due_at = RunStatus.WAITING, due_at
+    if since is not None:
+        run.waiting_since = since
+
+
+def finish(run: ScenarioRun, status: RunStatus, reason: str | None, now: float) -> None:
+    run.status, run.due_at, run.last_error = status, None, reason
+    run.finished_at = now
+
+
+# ---- queries --------------------------------------------------------------------------------
+
+
+async def create(scenario: str, lead_id: int, subject: str, now: float) -> bool:
+    """A new run due now; False when the lead already has this run."""
+    if await ScenarioRun.filter(scenario=scenario, lead_id=lead_id, subject=subject).exists():
+        return False
+    run = ScenarioRun(
+        scenario=scenario,
+        lead_id=lead_id,
+        subject=subject,
+        due_at=now,
+        started_at=now,
+        updated_at=now,
+    )
+    # The unique (scenario, lead, subject) settles a race with a concurrent start.
+    await ScenarioRun.bulk_create([run], ignore_conflicts=True)
+    return True
+
+
+async def wake(lead_id: int, now: float) -> int:
+    """Every waiting run of the lead due now; how many."""
+    count = await ScenarioRun.filter(
+        lead_id=lead_id, status=RunStatus.WAITING, due_at__gt=now
+    ).update(due_at=now)
+    return int(count)
+
+
+async def cancel(lead_id: int, scenario: str | None, reason: str, now: float) -> int:
+    query = ScenarioRun.filter(lead_id=lead_id, status__in=[RunStatus.WAITING, RunStatus.RUNNING])
+    if scenario is not None:
+        query = query.filter(scenario=scenario)
+    return int(
+        await query.update(
+            status=RunStatus.CANCELLED, finished_at=now, last_error=reason[:500], due_at=None
+        )
+    )
+
+
+async def recover(now: float) -> None:
+    """Runs a dead process had claimed are due again (their step did not commit)."""
+    await ScenarioRun.filter(status=RunStatus.RUNNING).update(status=RunStatus.WAITING, due_at=now)
+
+
+async def next_due() -> float | None:
+    row = (
+        await ScenarioRun.filter(status=RunStatus.WAITING, due_at__not_isnull=True)
+        .annotate(first=Min("due_at"))
+        .first()
+        .values("first")
+    )
+    return None if not row else row["first"]
+
+
+async def due_ids(now: float, limit: int) -> list[int]:
+    """The waiting runs due at `now`, the earliest first."""
+    return cast(
+        "list[int]",
+        await ScenarioRun.filter(status=RunStatus.WAITING, due_at__lte=now)
+        .order_by("due_at", "id")
+        .limit(limit)
+        .values_list("id", flat=True),
+    )
+
+
+async def claim_all(db: BaseDBAsyncClient, run_ids: list[int], now: float) -> list[ScenarioRun]:
+    """Claim the due runs among `run_ids`; raises `Taken` when another claimer has some."""
+    due = ScenarioRun.filter(id__in=run_ids, status=RunStatus.WAITING, due_at__lte=now)
+    runs = await due.using_db(db)
+    claimed = await due.using_db(db).update(status=RunStatus.RUNNING)
+    if claimed != len(runs):
+        raise Taken
+    return runs
+
+
+async def claim(db: BaseDBAsyncClient, run_id: int, now: float) -> ScenarioRun | None:
+    """Claim one run if it is due; None when it is not (or someone else has it)."""
+    claimed = (
+        await ScenarioRun.filter(id=run_id, status=RunStatus.WAITING, due_at__lte=now)
+        .using_db(db)
+        .update(status=RunStatus.RUNNING)
+    )
+    if not claimed:
+        return None
+    return await ScenarioRun.filter(id=run_id).using_db(db).get()
+
+
+async def leads_of(db: BaseDBAsyncClient, runs: Iterable[ScenarioRun]) -> dict[int, LeadEntry]:
+    """The leads of `runs`, by id (one query)."""
+    lead_ids = {run.lead_id for run in runs}
+    return {lead.id: lead for lead in await LeadEntry.filter(id__in=lead_ids).using_db(db)}
+
+
+async def save(run: ScenarioRun, db: BaseDBAsyncClient, now: float) -> None:
+    """Write the run's new position; a run no step parked or finished is due again now."""
+    if run.status == RunStatus.RUNNING:
+        park(run, now)
+    run.attempts, run.updated_at = 0, now
+    await run.save(using_db=db, update_fields=SAVED)
+
+
+async def failed(run_id: int, exc: Exception, now: float) -> float | None:
+    """Nothing of the failed advance was kept: due again later, or failed for good at
+    last. Returns the new due time (None: given up, or the run is gone)."""
+    run = await ScenarioRun.get_or_none(id=run_id)
+    if run is None:
+        return None
+    attempts = run.attempts + 1
+    delay = RETRY.delay_after(attempts)
+    due = None if delay is None else now + delay
+    await ScenarioRun.filter(id=run_id).update(
+        status=RunStatus.FAILED if due is None else RunStatus.WAITING,
+        due_at=due,
+        attempts=attempts,
+        last_error=f"{type(exc).__name__}: {exc}"[:2000],
+        updated_at=now,
+    )
+    return due
+
+
+class Taken(Exception):
+    """Another claimer took some of a group's runs: advance them one by one."""
