@@ -36,6 +36,7 @@ from core import db
 from core.clock import Clock, SystemClock
 from core.hub import SignalHub
 from core.links import Links
+from core.live import LiveRooms
 from core.settings import Settings, SettingsError, load_settings
 from core.texts import Texts
 from handlers import Deps, subscribe_all
@@ -45,6 +46,7 @@ from locales import load_translations
 from scheduler import Waker, create_scheduler
 from scheduler.engine import ScenarioEngine
 from scheduler.scenario import ScenarioError, validate
+from web import keys
 from web.app import create_app
 
 log = logging.getLogger("funnel")
@@ -75,9 +77,13 @@ class Runtime:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
-def wire(settings: Settings, clock: Clock, hub: SignalHub) -> tuple[Links, Texts, ScenarioEngine]:
+def wire(
+    settings: Settings, clock: Clock, hub: SignalHub, live: LiveRooms | None = None
+) -> tuple[Links, Texts, ScenarioEngine]:
     """Subscribe the consumers to `hub`; raises `ScenarioError` when a scenario cannot run."""
-    links = Links(base_url=settings.base_url, sandbox=settings.sandbox)
+    links = Links(
+        base_url=settings.base_url, sandbox=settings.sandbox, secret_key=settings.secret_key
+    )
     texts = Texts(load_translations(), settings.default_locale)
     validate(SCENARIOS, conditions=CONDITIONS, settings=settings, messages=texts.has)
     engine = ScenarioEngine(
@@ -88,19 +94,21 @@ def wire(settings: Settings, clock: Clock, hub: SignalHub) -> tuple[Links, Texts
         settings=settings,
         translate=texts,
     )
-    subscribe_all(hub, Deps(settings, clock, links, hub, engine, texts))
+    subscribe_all(hub, Deps(settings, clock, links, hub, engine, texts, live or LiveRooms()))
     return links, texts, engine
 
 
 def build(settings: Settings, clock: Clock) -> Runtime:
     """Wire everything; raises `ScenarioError` when a scenario definition cannot run."""
     hub = SignalHub(clock)
-    links, texts, engine = wire(settings, clock, hub)
-    app = create_app(settings, clock, hub, links)
+    live = LiveRooms()  # the rooms open in this process, fed by the hub's consumers
+    links, texts, engine = wire(settings, clock, hub, live)
+    app = create_app(settings, clock, hub, links, live)
     if settings.sandbox:
         from sandbox import FakeTelegram, setup_sandbox
 
-        fake = FakeTelegram(token=SANDBOX_TOKEN)
+        # The product's clock: the Mini App data it signs is as fresh as the product thinks.
+        fake = FakeTelegram(token=SANDBOX_TOKEN, now=clock.now)
         fake.mount(app, SANDBOX_API_PREFIX)
         setup_sandbox(app, fake, links)
     return Runtime(settings, clock, hub, links, texts, engine, app)
@@ -123,6 +131,7 @@ async def start(rt: Runtime, *, api_base: str | None = None) -> None:
     else:
         token = settings.bot_token
     rt.bot = create_bot(token, api_base if api_base is not None else settings.telegram_api_base)
+    rt.app[keys.MINI_APP].bot_token = rt.bot.token  # Mini App sign-in checks its data
     me = await rt.bot.get_me()
     rt.links.bot_username = me.username or ""
     rt.sender = OutboxSender(rt.bot, rt.hub, rt.clock, settings)

@@ -9,6 +9,7 @@ from aiohttp import web
 from core.clock import Clock
 from core.hub import SignalHub
 from core.links import Links
+from core.live import LiveRooms
 from core.settings import Settings, parse_rate
 from locales import load_translations
 from web import keys
@@ -18,13 +19,21 @@ from web.i18n import setup_templates
 from web.ingest_api import ingest
 from web.ratelimit import RateLimiter
 from web.referral import referral_link
+from web.room_routes import setup_room
 from web.security import common_headers, form_guard
 
 MAX_BODY = 64 * 1024  # a registration form is a few hundred bytes
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
-def create_app(settings: Settings, clock: Clock, hub: SignalHub, links: Links) -> web.Application:
+def create_app(
+    settings: Settings,
+    clock: Clock,
+    hub: SignalHub,
+    links: Links,
+    live: LiveRooms | None = None,
+) -> web.Application:
+    """`live`: the rooms' broadcaster the hub's consumers push to (main.py shares one)."""
     # error_pages is outermost, so it also answers what form_guard refuses (403/413/429).
     app = web.Application(client_max_size=MAX_BODY, middlewares=[error_pages, form_guard])
     app[keys.SETTINGS] = settings
@@ -35,6 +44,7 @@ def create_app(settings: Settings, clock: Clock, hub: SignalHub, links: Links) -
     limit, period = parse_rate(settings.form_rate_limit)
     app[keys.FORM_LIMITER] = RateLimiter(limit, period, clock)
     setup_routes(app)
+    setup_room(app, live if live is not None else LiveRooms())
     setup_templates(app)
     app.on_response_prepare.append(common_headers)
     return app

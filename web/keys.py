@@ -7,11 +7,14 @@ from gettext import GNUTranslations
 from aiohttp import web
 from multidict import MultiDict
 
+from core.chat import ChatPoster
 from core.clock import Clock
 from core.hub import SignalHub
 from core.links import Links
+from core.live import LiveRooms
 from core.settings import Settings
 from web.ratelimit import RateLimiter
+from web.telegram_auth import MiniAppAuth
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
@@ -19,6 +22,10 @@ HUB = web.AppKey("hub", SignalHub)
 LINKS = web.AppKey("links", Links)
 TRANSLATIONS = web.AppKey[dict[str, GNUTranslations]]("translations")
 FORM_LIMITER = web.AppKey("form_limiter", RateLimiter)
+# The webinar room: its live connections, chat posting, and Mini App sign-in.
+LIVE = web.AppKey("live", LiveRooms)
+CHAT = web.AppKey("chat", ChatPoster)
+MINI_APP = web.AppKey("mini_app", MiniAppAuth)
 
 # Per request: the page language, and the form body once parsed (CSRF check, then view).
 LANG = web.RequestKey("lang", str)
