@@ -178,7 +178,9 @@ class Visitor:
     async def post(self, url: str, body: Any, *, csrf: str | None = None) -> ClientResponse:
         token = self.data.get("csrf", "") if csrf is None else csrf
         return await self.session.post(
-            self.base + url, json=body, headers={"X-CSRF-Token": token, "Accept": "application/json"}
+            self.base + url,
+            json=body,
+            headers={"X-CSRF-Token": token, "Accept": "application/json"},
         )
 
     async def say(self, text: str) -> ClientResponse:
