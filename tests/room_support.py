@@ -105,7 +105,8 @@ class Stream:
 
     async def next(self, timeout: float = 5.0) -> Event:
         async with asyncio.timeout(timeout):
-            kind, data, event_id = "message", [], None
+            kind, event_id = "message", None
+            data: list[str] = []
             while True:
                 raw = await self.response.content.readline()
                 if not raw:
@@ -152,6 +153,8 @@ class Visitor:
         self.base = base
         self.session = ClientSession(cookie_jar=CookieJar(unsafe=True))
         self.data: dict[str, Any] = {}
+        self.lead: Any = None  # who this visitor is, when a test set it
+        self.user: Any = None
 
     async def close(self) -> None:
         await self.session.close()

@@ -37,17 +37,17 @@ async def people(room):
 async def viewer(room, people, clock, hub, webinar: Webinar, name: str) -> Visitor:
     lead = await make_lead(clock, name)
     await register(hub, clock, webinar, lead)
-    visitor = people()
+    visitor: Visitor = people()
     await visitor.enter(room.links.room_link(webinar, lead.id))
-    visitor.lead = lead  # type: ignore[attr-defined]
+    visitor.lead = lead
     return visitor
 
 
 async def speaker(room, people, clock, webinar: Webinar, telegram_id: int = 901) -> Visitor:
     user = await make_user(clock, telegram_id, Role.SPEAKER, first_name="Мария", last_name="Спикер")
-    visitor = people()
+    visitor: Visitor = people()
     await visitor.enter(room.links.speaker_room_link(webinar, user.id))
-    visitor.user = user  # type: ignore[attr-defined]
+    visitor.user = user
     return visitor
 
 
@@ -179,7 +179,7 @@ async def test_a_reconnecting_room_gets_what_it_missed_once(room, people, clock,
     again = await boris.stream(last_event_id=last_id)  # … and his browser reconnects
     events = await again.quiet(0.5)
     messages = [e for e in events if e.kind == "message"]
-    assert [(e.data["text"], int(e.id)) for e in messages] == [
+    assert [(e.data["text"], int(e.id or 0)) for e in messages] == [
         ("later 0", later[0]),
         ("later 1", later[1]),
     ]
