@@ -241,4 +241,6 @@ def _gate(request: web.Request, webinar: Webinar, token: str) -> web.Response:
         "texts": {"failed": gettext(request, SCRIPT_TEXTS["failed"])},
     }
     context = {"webinar": webinar, "data": data}
-    return render(request, "room_gate.html", context, status=403)
+    response = render(request, "room_gate.html", context, status=403)
+    response.headers["Content-Security-Policy"] = f"{CSP}; connect-src 'self'"  # sign-in
+    return response
