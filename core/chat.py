@@ -26,7 +26,9 @@ from enum import StrEnum
 from typing import Any, Protocol, cast
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
+from core.bulk import insert_rows
 from core.clock import Clock
 from core.crm import actor_name
 from core.events import (
@@ -48,6 +50,7 @@ NAME_MAX = 40
 FLOOD_LIMIT = 5  # messages …
 FLOOD_PERIOD = 15.0  # … per this many seconds, per viewer
 HISTORY = 50  # messages a newly opened room shows
+WRITE_BATCH = 500  # messages stored in one INSERT at most
 CATCH_UP = 500  # at most this many missed messages are sent to a reconnecting room
 DELETED_WINDOW = 200  # a reconnecting room re-learns deletions among this many
 
@@ -171,15 +174,21 @@ async def is_muted(webinar_id: int, lead_id: int) -> bool:
 
 
 class ChatPoster:
-    """Posting, with the flood limit and the live push. One per process: posts are
-    stored and pushed one at a time, so rooms get messages in the order of their ids
-    (which is what a reconnecting room's `Last-Event-ID` counts on)."""
+    """Posting, with the flood limit and the live push. One per process.
+
+    Messages are stored by one writer, in batches: every post waiting while a batch is
+    being written goes into the next one (one INSERT, one commit), so a busy room needs
+    one commit per batch, not per message. The writer pushes each batch to the rooms
+    right after its commit, in the order of the ids — which is what a reconnecting room's
+    `Last-Event-ID` counts on — and only then answers the posters.
+    """
 
     def __init__(self, clock: Clock, live: LiveRooms, limiter: Limiter) -> None:
         self._clock = clock
         self._live = live
         self._limiter = limiter
-        self._lock = asyncio.Lock()
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[ChatMessage]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def post(self, webinar: Webinar, author: Author, text: str) -> ChatMessage:
         """Store and push one message; raises `ChatRefused` (nothing stored)."""
@@ -193,18 +202,45 @@ class ChatPoster:
             raise ChatRefused(Refusal.TOO_LONG, limit=TEXT_MAX)
         if not author.speaker and (wait := self._limiter.hit(f"{webinar.id}:{author.who}")):
             raise ChatRefused(Refusal.FLOOD, seconds=wait)
-        async with self._lock:
-            message = await ChatMessage.create(
-                webinar_id=webinar.id,
-                lead_id=author.lead_id,
-                user_id=author.user_id,
-                author_name=author.name,
-                from_speaker=author.speaker,
-                text=body,
-                at=self._clock.now(),
-            )
-            self._live.publish(webinar.id, message_event(message))
-        return message
+        row = {
+            "webinar_id": webinar.id,
+            "lead_id": author.lead_id,
+            "user_id": author.user_id,
+            "author_name": author.name,
+            "from_speaker": author.speaker,
+            "text": body,
+            "at": self._clock.now(),
+        }
+        stored: asyncio.Future[ChatMessage] = asyncio.get_running_loop().create_future()
+        self._pending.append((row, stored))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write())
+        return await stored
+
+    async def _write(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[:WRITE_BATCH], self._pending[WRITE_BATCH:]
+                try:
+                    async with in_transaction() as connection:
+                        ids = await insert_rows(connection, ChatMessage, [r for r, _ in batch])
+                except Exception as exc:
+                    for _, stored in batch:
+                        if not stored.done():
+                            stored.set_exception(exc)
+                    continue
+                for (row, stored), message_id in zip(batch, ids, strict=True):
+                    message = ChatMessage(id=message_id, **row)
+                    self._live.publish(message.webinar_id, message_event(message))
+                    if not stored.done():  # the poster may have gone; the message stays
+                        stored.set_result(message)
+        except BaseException:
+            for _, stored in self._pending:  # stopping: nobody waits for a write to come
+                stored.cancel()
+            self._pending.clear()
+            raise
+        finally:
+            self._writer = None
 
     async def check(self, webinar: Webinar, author: Author) -> None:
         """Raise `ChatRefused` when `author` may not post now (before any text is read)."""

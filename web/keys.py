@@ -14,6 +14,7 @@ from core.links import Links
 from core.live import LiveRooms
 from core.settings import Settings
 from web.ratelimit import RateLimiter
+from web.room_writers import RoomWriters
 from web.telegram_auth import MiniAppAuth
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -24,6 +25,7 @@ TRANSLATIONS = web.AppKey[dict[str, GNUTranslations]]("translations")
 FORM_LIMITER = web.AppKey("form_limiter", RateLimiter)
 # The webinar room: its live connections, chat posting, and Mini App sign-in.
 LIVE = web.AppKey("live", LiveRooms)
+ROOM_WRITERS = web.AppKey("room_writers", RoomWriters)
 CHAT = web.AppKey("chat", ChatPoster)
 MINI_APP = web.AppKey("mini_app", MiniAppAuth)
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 
 from core.chat import FLOOD_LIMIT, FLOOD_PERIOD, ChatPoster
@@ -10,9 +14,19 @@ from web import keys
 from web.ratelimit import RateLimiter
 from web.room import personal_link, room_page, speaker_link
 from web.room_chat import moderate, post_message
-from web.room_stream import room_events
+from web.room_stream import frame, keep_alive, room_events
 from web.room_telegram import mini_app_sign_in
+from web.room_writers import RoomWriters
 from web.telegram_auth import MiniAppAuth
+
+
+async def _keep_alive(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(keep_alive(app[keys.LIVE]))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await app[keys.ROOM_WRITERS].stop()
 
 
 async def _close_rooms(app: web.Application) -> None:
@@ -22,9 +36,11 @@ async def _close_rooms(app: web.Application) -> None:
 def setup_room(app: web.Application, live: LiveRooms) -> None:
     clock = app[keys.CLOCK]
     app[keys.LIVE] = live
+    app[keys.ROOM_WRITERS] = RoomWriters(live, frame)
     app[keys.CHAT] = ChatPoster(clock, live, RateLimiter(FLOOD_LIMIT, FLOOD_PERIOD, clock))
     app[keys.MINI_APP] = MiniAppAuth()  # the bot's token is set when the bot starts
     app.on_shutdown.append(_close_rooms)
+    app.cleanup_ctx.append(_keep_alive)
     router = app.router
     # GET only (no HEAD): a link checker's HEAD must not count as the lead coming in.
     link = "/t/{webinar_id:[0-9]{1,18}}"

@@ -46,16 +46,21 @@ def room_path(webinar: Webinar) -> str:
     return f"/w/{quote(webinar.slug)}/room"
 
 
+def cookie_value(secret: str, session: RoomSession, expires: int) -> str:
+    """The signed cookie of `session` (also what the room benchmark's viewers carry)."""
+    value = f"{session.webinar_id}:{session.kind.value}:{session.subject_id}:{expires}"
+    return sign(secret, _PURPOSE, value)
+
+
 def open_session(
     request: web.Request, response: web.StreamResponse, webinar: Webinar, session: RoomSession
 ) -> None:
     app = request.app
     now = app[keys.CLOCK].now()
     expires = int(link_expires_at(webinar))
-    value = f"{webinar.id}:{session.kind.value}:{session.subject_id}:{expires}"
     response.set_cookie(
         COOKIE,
-        sign(app[keys.SETTINGS].secret_key, _PURPOSE, value),
+        cookie_value(app[keys.SETTINGS].secret_key, session, expires),
         max_age=max(0, int(expires - now)),
         path=room_path(webinar),
         httponly=True,
