@@ -191,7 +191,8 @@ class ChatPoster:
         self._writer: asyncio.Task[None] | None = None
 
     async def post(self, webinar: Webinar, author: Author, text: str) -> ChatMessage:
-        """Store and push one message; raises `ChatRefused` (nothing stored)."""
+        """Store and push one message; raises `ChatRefused` (nothing stored). `webinar`
+        as read for this request."""
         await self.check(webinar, author)
         if len(text) > TEXT_MAX * 4:  # not worth cleaning
             raise ChatRefused(Refusal.TOO_LONG, limit=TEXT_MAX)
@@ -243,8 +244,8 @@ class ChatPoster:
             self._writer = None
 
     async def check(self, webinar: Webinar, author: Author) -> None:
-        """Raise `ChatRefused` when `author` may not post now (before any text is read)."""
-        await webinar.refresh_from_db(fields=["status", "chat_enabled", "chat_open"])
+        """Raise `ChatRefused` when `author` may not post now. `webinar` must be fresh
+        (read for this request): its status and chat state decide."""
         if not chat_exists(webinar):
             raise ChatRefused(Refusal.NO_CHAT)
         if author.speaker:
