@@ -37,6 +37,7 @@ from core import db
 from core.clock import Clock, SystemClock
 from core.hub import SignalHub
 from core.links import Links
+from core.live import LiveRooms
 from core.settings import Settings, SettingsError, load_settings
 from core.texts import Texts
 from docsgen import write_docs
@@ -85,9 +86,13 @@ class Runtime:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
-def wire(settings: Settings, clock: Clock, hub: SignalHub) -> tuple[Links, Texts, ScenarioEngine]:
+def wire(
+    settings: Settings, clock: Clock, hub: SignalHub, live: LiveRooms | None = None
+) -> tuple[Links, Texts, ScenarioEngine]:
     """Subscribe the consumers to `hub`; raises `ScenarioError` when a scenario cannot run."""
-    links = Links(base_url=settings.base_url, sandbox=settings.sandbox)
+    links = Links(
+        base_url=settings.base_url, sandbox=settings.sandbox, secret_key=settings.secret_key
+    )
     texts = Texts(load_catalogues(), settings.default_locale)
     validate(SCENARIOS, conditions=CONDITIONS, settings=settings, messages=texts.has)
     engine = ScenarioEngine(
@@ -98,7 +103,7 @@ def wire(settings: Settings, clock: Clock, hub: SignalHub) -> tuple[Links, Texts
         settings=settings,
         translate=texts,
     )
-    subscribe_all(hub, Deps(settings, clock, links, hub, engine, texts))
+    subscribe_all(hub, Deps(settings, clock, links, hub, engine, texts, live or LiveRooms()))
     return links, texts, engine
 
 
@@ -115,13 +120,15 @@ async def download_photo(bot: Bot, file_id: str) -> bytes:
 def build(settings: Settings, clock: Clock) -> Runtime:
     """Wire everything; raises `ScenarioError` when a scenario definition cannot run."""
     hub = SignalHub(clock)
-    links, texts, engine = wire(settings, clock, hub)
-    app = create_app(settings, clock, hub, links)
+    live = LiveRooms()  # the rooms open in this process, fed by the hub's consumers
+    links, texts, engine = wire(settings, clock, hub, live)
+    app = create_app(settings, clock, hub, links, live)
     token = settings.bot_token
     if settings.sandbox:
         from sandbox import FakeTelegram, setup_sandbox
 
-        fake = FakeTelegram(token=new_sandbox_token())
+        # The product's clock: the Mini App data it signs is as fresh as the product thinks.
+        fake = FakeTelegram(token=new_sandbox_token(), now=clock.now)
         fake.mount(app, SANDBOX_API_PREFIX)
         setup_sandbox(app, fake, links)
         token = fake.token
@@ -150,6 +157,7 @@ async def start(rt: Runtime, *, api_base: str | None = None, token: str | None =
     rt.bot = create_bot(
         token or rt.bot_token, api_base if api_base is not None else settings.telegram_api_base
     )
+    rt.app[web_keys.MINI_APP].bot_token = rt.bot.token  # Mini App sign-in checks its data
     me = await rt.bot.get_me()
     rt.app[web_keys.PHOTOS].fetch = partial(download_photo, rt.bot)
     rt.links.bot_username = me.username or ""

@@ -390,13 +390,17 @@ class ClientWebinarRegistered(LeadWebinarEvent):
 
 @event(
     "client_webinar_entered",
-    summary="A lead entered the room through the personal tracker link.",
-    emitters=("web: tracker v2 redirect",),
-    status=Status.PLANNED,
+    summary="A lead entered the room for the first time (once per lead and webinar, while "
+    "it is scheduled or live): through the personal tracker link, or the room opened as a "
+    "Telegram Mini App. The registration's `entered_at` is set in the same transaction.",
+    emitters=(
+        "web: tracker v2 personal link (GET /t/<webinar>/<token>)",
+        "web: webinar room as a Telegram Mini App (POST /w/<slug>/room/telegram)",
+    ),
 )
 @dataclass(frozen=True, kw_only=True)
 class ClientWebinarEntered(LeadWebinarEvent):
-    pass
+    via: str = "link"  # "link" | "mini_app"
 
 
 @event(
@@ -464,3 +468,65 @@ class ClientWebinarAttendanceClassified(LeadWebinarEvent):
 @dataclass(frozen=True, kw_only=True)
 class PostWebinarRoute(LeadWebinarEvent):
     route: str
+
+
+# ---- The room's internal chat (obs webinars) -------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChatModerated(WebinarEvent):
+    actor: str
+    actor_user_id: int | None = None
+
+
+@event(
+    "core_webinar_chat_message_deleted",
+    summary="A speaker deleted a message of a webinar's internal chat; it disappears from "
+    "every open room.",
+    emitters=("web: webinar room (speaker link)",),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreWebinarChatMessageDeleted(ChatModerated):
+    message_id: int
+    lead_id: int | None = None  # the author, when a viewer wrote it
+
+
+@event(
+    "core_webinar_chat_muted",
+    summary="A speaker muted a viewer in one webinar's chat: they still watch and read, "
+    "but cannot post.",
+    emitters=("web: webinar room (speaker link)",),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreWebinarChatMuted(ChatModerated):
+    lead_id: int
+
+
+@event(
+    "core_webinar_chat_unmuted",
+    summary="A speaker let a muted viewer post again.",
+    emitters=("web: webinar room (speaker link)",),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreWebinarChatUnmuted(ChatModerated):
+    lead_id: int
+
+
+@event(
+    "core_webinar_chat_closed",
+    summary="A speaker closed a webinar's chat: viewers read it but cannot post.",
+    emitters=("web: webinar room (speaker link)",),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreWebinarChatClosed(ChatModerated):
+    pass
+
+
+@event(
+    "core_webinar_chat_opened",
+    summary="A speaker opened a webinar's chat again.",
+    emitters=("web: webinar room (speaker link)",),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreWebinarChatOpened(ChatModerated):
+    pass

@@ -122,7 +122,14 @@ FLOWS: tuple[Flow, ...] = (
     Flow(
         "AUTO webinars",
         "a recording played on a schedule as if live; the same tracker, attendance, routing",
-        events=("core_webinar_set_status",),
+        # The same tracker, attendance and routing as a live webinar: it needs them all.
+        events=(
+            "core_webinar_set_status",
+            "client_webinar_left",
+            "client_webinar_completed",
+            "client_webinar_attendance_classified",
+            "post_webinar_route",
+        ),
         consumed=("core_webinar_set_status",),
         tables=("webinar_event",),
     ),

@@ -7,6 +7,7 @@ from handlers.broadcasts import BroadcastConsumers
 from handlers.deps import Deps
 from handlers.funnel import FunnelConsumers
 from handlers.reviews import ReviewConsumers
+from handlers.webinars_live import LiveConsumers
 
 __all__ = ["Deps", "subscribe_all"]
 
@@ -16,3 +17,4 @@ def subscribe_all(hub: SignalHub, deps: Deps) -> None:
     FunnelConsumers(deps).subscribe(hub)
     ReviewConsumers(deps).subscribe(hub)
     BroadcastConsumers(deps).subscribe(hub)
+    LiveConsumers(deps).subscribe(hub)

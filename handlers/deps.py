@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.clock import Clock
 from core.hub import SignalHub
 from core.links import Links
+from core.live import LiveRooms
 from core.settings import Settings
 from core.texts import Texts
 from scheduler.engine import ScenarioEngine
@@ -20,3 +21,5 @@ class Deps:
     hub: SignalHub
     engine: ScenarioEngine
     texts: Texts
+    # The rooms open in this process (`core/live.py`): consumers push webinar changes there.
+    live: LiveRooms = field(default_factory=LiveRooms)

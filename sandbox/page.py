@@ -13,7 +13,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from core.links import Links
-from sandbox import api
+from sandbox import api, webapp
 from sandbox.fake import FakeTelegram
 from sandbox.guard import loopback_only
 from sandbox.media import image_size
@@ -49,6 +49,7 @@ def setup_sandbox(app: web.Application, fake: FakeTelegram, links: Links) -> Non
     router.add_post("/sandbox/api/users/{user_id}/press", api.press)
     router.add_post("/sandbox/api/users/{user_id}/contact", api.share_contact)
     router.add_post("/sandbox/api/users/{user_id}/block", api.block)
+    router.add_post("/sandbox/api/users/{user_id}/webapp", webapp.open_endpoint)
     router.add_get("/sandbox/api/users/{user_id}/events", api.events)
 
 

@@ -9,6 +9,7 @@ from aiohttp import web
 from core.clock import Clock
 from core.hub import SignalHub
 from core.links import Links
+from core.live import LiveRooms
 from core.settings import Settings, parse_rate
 from locales import load_translations
 from web import keys
@@ -20,6 +21,7 @@ from web.ingest_api import ingest
 from web.photos import PhotoCache
 from web.ratelimit import RateLimiter
 from web.referral import referral_link
+from web.room_routes import setup_room
 from web.security import common_headers, form_guard
 from web.webinar_page import speaker_photo, webinar_page, webinar_state, webinar_submit
 
@@ -27,7 +29,14 @@ MAX_BODY = 64 * 1024  # a registration form is a few hundred bytes
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
-def create_app(settings: Settings, clock: Clock, hub: SignalHub, links: Links) -> web.Application:
+def create_app(
+    settings: Settings,
+    clock: Clock,
+    hub: SignalHub,
+    links: Links,
+    live: LiveRooms | None = None,
+) -> web.Application:
+    """`live`: the rooms' broadcaster the hub's consumers push to (main.py shares one)."""
     # body_deadline is outermost: every route's body, the sandbox's too, has a deadline.
     # error_pages comes next, so it also answers what form_guard refuses (403/413/429).
     app = web.Application(
@@ -44,6 +53,7 @@ def create_app(settings: Settings, clock: Clock, hub: SignalHub, links: Links) -
     app[keys.VISIT_LIMITER] = RateLimiter(*parse_rate(settings.ref_visit_rate), clock)
     app[keys.PHOTOS] = PhotoCache()
     setup_routes(app)
+    setup_room(app, live if live is not None else LiveRooms())
     setup_templates(app)
     app.on_response_prepare.append(common_headers)
     return app

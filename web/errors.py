@@ -82,7 +82,10 @@ async def _friendly(request: web.Request, handler: Handler) -> web.StreamRespons
 
 def _answer(request: web.Request, status: int, exc: web.HTTPException | None) -> web.Response:
     explanation = getattr(exc, "explanation", None) or EXPLANATIONS.get(status, GENERIC)
-    title = TITLES.get(status, TITLES[400] if status < 500 else TITLES[500])
+    # An exception may name its own title (the 403 of a room link is no refused form).
+    title = getattr(exc, "title", None) or TITLES.get(
+        status, TITLES[400] if status < 500 else TITLES[500]
+    )
     headers = {h: exc.headers[h] for h in KEPT_HEADERS if exc is not None and h in exc.headers}
     if _wants_json(request):
         body = {"ok": False, "error": explanation}

@@ -7,12 +7,16 @@ from gettext import GNUTranslations
 from aiohttp import web
 from multidict import MultiDict
 
+from core.chat import ChatPoster
 from core.clock import Clock
 from core.hub import SignalHub
 from core.links import Links
+from core.live import LiveRooms
 from core.settings import Settings
 from web.photos import PhotoCache
 from web.ratelimit import RateLimiter
+from web.room_writers import RoomWriters
+from web.telegram_auth import MiniAppAuth
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
@@ -22,6 +26,11 @@ TRANSLATIONS = web.AppKey[dict[str, GNUTranslations]]("translations")
 FORM_LIMITER = web.AppKey("form_limiter", RateLimiter)
 VISIT_LIMITER = web.AppKey("visit_limiter", RateLimiter)
 PHOTOS = web.AppKey("photos", PhotoCache)
+# The webinar room: its live connections, chat posting, and Mini App sign-in.
+LIVE = web.AppKey("live", LiveRooms)
+ROOM_WRITERS = web.AppKey("room_writers", RoomWriters)
+CHAT = web.AppKey("chat", ChatPoster)
+MINI_APP = web.AppKey("mini_app", MiniAppAuth)
 
 # Per request: the page language, and the form body once parsed (CSRF check, then view).
 LANG = web.RequestKey("lang", str)

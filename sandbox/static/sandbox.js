@@ -212,6 +212,14 @@ function inlineButton(message, button) {
     }
     return link;
   }
+  if (button.web_app !== undefined) {
+    // A Mini App: Telegram opens its page with initData signed for this user.
+    const app = el("button", "inline-button url", button.text);
+    app.type = "button";
+    app.title = button.web_app.url;
+    app.addEventListener("click", () => openWebApp(message.message_id, button.web_app.url));
+    return app;
+  }
   const node = el("button", "inline-button", button.text);
   node.type = "button";
   if (button.callback_data === undefined) {
@@ -383,6 +391,16 @@ async function sendText(text) {
     state.user.blocked = false;
     upsert(message);
     renderPeople();
+  } catch (error) {
+    toast(error.message);
+  }
+}
+
+async function openWebApp(messageId, url) {
+  if (!state.user) return;
+  try {
+    const opened = await post(`users/${state.user.id}/webapp`, { message_id: messageId, url });
+    window.open(opened.url, "_blank", "noopener");
   } catch (error) {
     toast(error.message);
   }

@@ -1,0 +1,344 @@
+// The webinar room: follows the webinar live (Server-Sent Events), plays the stream,
+// and runs the chat. Every text from people (messages, names) is put into the page as
+// text nodes, never as HTML. The server decides what the room shows (`state.stage`);
+// this only renders it. Opened as a Telegram Mini App, it signs in with initData first.
+(function () {
+  "use strict";
+
+  var dataNode = document.getElementById("room-data");
+  if (!dataNode) return;
+  var data = JSON.parse(dataNode.textContent);
+  var T = data.texts || {};
+
+  function $(id) { return document.getElementById(id); }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "X-CSRF-Token": data.csrf
+      },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().catch(function () { return { ok: false }; });
+    }, function () { return { ok: false }; });
+  }
+
+  // ---- Telegram Mini App: initData arrives in the address' fragment -----------------
+  function telegramInitData() {
+    var hash = window.location.hash.replace(/^#/, "");
+    if (!hash) return null;
+    try {
+      return new URLSearchParams(hash).get("tgWebAppData");
+    } catch (e) {
+      return null;
+    }
+  }
+
+  var initData = telegramInitData();
+  if (initData) {
+    var gateText = $("gate-text");
+    post(data.urls.telegram, { init_data: initData }).then(function (answer) {
+      if (answer.ok) {
+        // Into the room (or this room as the Telegram user), without the fragment.
+        window.location.replace(answer.room + window.location.search);
+      } else if ($("gate-notice")) {
+        var notice = $("gate-notice");
+        notice.textContent = answer.notice || answer.error || T.failed;
+        notice.hidden = false;
+      }
+    });
+    if (gateText) return;
+  }
+  if (!$("room")) return; // the way-in page: nothing else to do
+
+  var state = data.state;
+  var me = data.me;
+  var skew = data.now * 1000 - Date.now(); // the server's clock counts
+  var players = {};
+
+  // ---- the stage ----------------------------------------------------------------------
+  function clearPlayer(box) {
+    if (players[box.id]) {
+      players[box.id].destroy();
+      delete players[box.id];
+    }
+    while (box.firstChild) box.removeChild(box.firstChild);
+    box.dataset.key = "";
+  }
+
+  function start(video) {
+    var playing = video.play();
+    if (playing && playing.catch) {
+      playing.catch(function () {
+        // No sound before the viewer has touched the page: start muted, they unmute.
+        video.muted = true;
+        video.play().catch(function () {});
+      });
+    }
+  }
+
+  var hlsLoading = null;
+  function loadHls() {
+    if (window.Hls) return Promise.resolve();
+    if (!hlsLoading) {
+      hlsLoading = new Promise(function (resolve, reject) {
+        var script = document.createElement("script");
+        script.src = data.hls;
+        script.onload = resolve;
+        script.onerror = reject;
+        document.head.appendChild(script);
+      });
+    }
+    return hlsLoading;
+  }
+
+  function showPlayer(box, player) {
+    var key = player ? player.kind + " " + player.src : "";
+    if (box.dataset.key === key) return; // the same stream: leave it playing
+    clearPlayer(box);
+    box.dataset.key = key;
+    if (!player) return;
+    if (player.kind === "iframe") {
+      var frame = el("iframe");
+      frame.src = player.src;
+      frame.title = state.title;
+      frame.allow = "autoplay; fullscreen; picture-in-picture; encrypted-media";
+      frame.allowFullscreen = true;
+      frame.referrerPolicy = "strict-origin-when-cross-origin"; // embeds want to know the site
+      box.appendChild(frame);
+      return;
+    }
+    var video = el("video");
+    video.controls = true;
+    video.playsInline = true;
+    box.appendChild(video);
+    var native = video.canPlayType("application/vnd.apple.mpegurl");
+    if (player.kind === "hls" && !native) {
+      loadHls().then(function () {
+        if (box.dataset.key !== key || !window.Hls || !window.Hls.isSupported()) return;
+        var hls = new window.Hls({ enableWorker: false, lowLatencyMode: true });
+        players[box.id] = hls;
+        hls.loadSource(player.src);
+        hls.attachMedia(video);
+        start(video);
+      }, function () {});
+      return;
+    }
+    video.src = player.src;
+    start(video);
+  }
+
+  function showStartTime() {
+    var node = $("start-time");
+    if (!node) return;
+    try {
+      node.textContent = new Intl.DateTimeFormat(data.lang, {
+        weekday: "long", day: "numeric", month: "long",
+        hour: "2-digit", minute: "2-digit", timeZoneName: "short"
+      }).format(new Date(state.starts_at * 1000));
+    } catch (e) { /* keep the server's text */ }
+  }
+
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+
+  function tick() {
+    if (state.stage !== "scheduled") return;
+    var left = Math.round((state.starts_at * 1000 - (Date.now() + skew)) / 1000);
+    var node = $("countdown");
+    if (left <= 0) {
+      node.textContent = T.starting;
+      return;
+    }
+    var days = Math.floor(left / 86400);
+    var clock = two(Math.floor(left % 86400 / 3600)) + ":" + two(Math.floor(left % 3600 / 60)) +
+      ":" + two(left % 60);
+    var prefix = "";
+    if (days > 0) {
+      try {
+        prefix = new Intl.NumberFormat(data.lang, { style: "unit", unit: "day", unitDisplay: "long" })
+          .format(days) + " ";
+      } catch (e) { prefix = days + " d "; }
+    }
+    node.textContent = prefix + clock;
+  }
+
+  function render() {
+    $("room").dataset.stage = state.stage;
+    ["scheduled", "player", "external", "finished", "cancelled"].forEach(function (name) {
+      $("stage-" + name).hidden = name !== state.stage;
+    });
+    showPlayer($("player"), state.stage === "player" ? state.player : null);
+    var recording = state.stage === "finished" ? state.recording : null;
+    showPlayer($("recording"), recording);
+    $("recording").hidden = !recording;
+    $("recording-link").hidden = !recording;
+    if (recording) $("recording-link").href = recording.src;
+    if (state.stage === "external" && state.join_url) {
+      var join = $("join");
+      join.href = state.join_url;
+      join.textContent = state.stream_type === "zoom" ? T.open_zoom : T.open_telegram;
+    }
+    renderChat();
+    tick();
+  }
+
+  // ---- the chat -----------------------------------------------------------------------
+  var list = $("messages");
+  var form = $("chat-form");
+  var input = $("chat-text");
+  var shown = {};
+  var MAX_SHOWN = 300;
+
+  function renderChat() {
+    $("chat").hidden = !state.chat;
+    var closed = !state.chat_open;
+    var refused = me.muted ? T.muted : (closed && !me.speaker ? T.closed : "");
+    var line = $("chat-state");
+    line.textContent = refused || (closed ? T.closed : "");
+    line.hidden = !line.textContent;
+    form.hidden = Boolean(refused);
+    var toggle = $("chat-toggle");
+    if (toggle) toggle.textContent = closed ? T.open_chat : T.close_chat;
+  }
+
+  function timeOf(seconds) {
+    return new Date(seconds * 1000).toLocaleTimeString(data.lang, { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function nearBottom() {
+    return list.scrollHeight - list.scrollTop - list.clientHeight < 60;
+  }
+
+  function tool(label, action, id) {
+    var button = el("button", "tool", label);
+    button.type = "button";
+    button.addEventListener("click", function () { moderate(action, id, button); });
+    return button;
+  }
+
+  function addMessage(message) {
+    if (shown[message.id]) return;
+    var follow = nearBottom();
+    var item = el("li", message.speaker ? "message from-speaker" : "message");
+    item.dataset.id = String(message.id);
+    var meta = el("div", "meta");
+    meta.appendChild(el("span", "author", message.author || T.guest));
+    if (message.speaker) meta.appendChild(el("span", "role", T.speaker));
+    meta.appendChild(el("time", "at", timeOf(message.at)));
+    item.appendChild(meta);
+    item.appendChild(el("p", "text", message.text));
+    if (me.speaker) {
+      var tools = el("div", "tools");
+      tools.appendChild(tool(T["delete"], "delete", message.id));
+      if (!message.speaker) tools.appendChild(tool(T.mute, "mute", message.id));
+      item.appendChild(tools);
+    }
+    // Messages come in id order; a late one still finds its place.
+    var after = null;
+    for (var node = list.lastElementChild; node; node = node.previousElementSibling) {
+      if (Number(node.dataset.id) < message.id) { after = node; break; }
+    }
+    list.insertBefore(item, after ? after.nextSibling : list.firstChild);
+    shown[message.id] = item;
+    while (list.children.length > MAX_SHOWN) {
+      delete shown[list.firstElementChild.dataset.id];
+      list.removeChild(list.firstElementChild);
+    }
+    if (follow) list.scrollTop = list.scrollHeight;
+  }
+
+  function removeMessage(id) {
+    var item = shown[id];
+    if (!item) return;
+    item.parentNode.removeChild(item);
+    delete shown[id];
+  }
+
+  function notice(text) {
+    var node = $("chat-notice");
+    node.textContent = text || "";
+  }
+
+  function moderate(action, id, button) {
+    if (button) button.disabled = true;
+    post(data.urls.moderate, { action: action, message_id: id }).then(function (answer) {
+      if (button) button.disabled = false;
+      notice(answer.ok ? "" : (answer.notice || answer.error || T.failed));
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value;
+    if (!text.trim()) return;
+    var send = $("chat-send");
+    send.disabled = true;
+    post(data.urls.chat, { text: text }).then(function (answer) {
+      send.disabled = false;
+      if (answer.ok) {
+        input.value = "";
+        notice("");
+      } else {
+        notice(answer.notice || answer.error || T.failed);
+      }
+      input.focus();
+    });
+  });
+
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  var toggle = $("chat-toggle");
+  if (toggle) {
+    toggle.addEventListener("click", function () {
+      moderate(state.chat_open ? "close" : "open", null, toggle);
+    });
+  }
+
+  // ---- the live connection ------------------------------------------------------------
+  function connection(text) {
+    var node = $("connection");
+    node.textContent = text || "";
+    node.hidden = !text;
+  }
+
+  var source = new EventSource(data.urls.events);
+  source.addEventListener("open", function () { connection(""); });
+  source.addEventListener("error", function () {
+    connection(T.offline); // EventSource reconnects by itself, with Last-Event-ID
+  });
+  source.addEventListener("state", function (event) {
+    state = JSON.parse(event.data);
+    render();
+  });
+  source.addEventListener("me", function (event) {
+    var update = JSON.parse(event.data);
+    for (var key in update) me[key] = update[key];
+    renderChat();
+  });
+  source.addEventListener("message", function (event) {
+    addMessage(JSON.parse(event.data));
+  });
+  source.addEventListener("deleted", function (event) {
+    JSON.parse(event.data).ids.forEach(removeMessage);
+  });
+
+  showStartTime();
+  render();
+  window.setInterval(tick, 1000);
+})();
