@@ -99,7 +99,6 @@ async def test_hidden_fields_are_cut_or_dropped_to_fit(client):
             "source": "tilda",
             "phone": "+79161234567",
             "name": "N" * 200,
-            "webinar_id": "w" * 65,
             "tz": "Europe/" + "x" * 60,
             "utm_source": "u" * 300,
             "ref": "r" * 65,
@@ -114,6 +113,18 @@ async def test_hidden_fields_are_cut_or_dropped_to_fit(client):
         None,
         {"utm_source": "u" * 200},
     )
+
+
+async def test_an_overlong_webinar_reference_is_refused_not_cut(client):
+    # A webinar reference names a registration: cutting it could name another webinar.
+    response = await client.post(
+        "/api/ingest",
+        json={"source": "tilda", "phone": "+79161234567", "webinar_id": "w" * 65},
+        headers={"X-Ingest-Secret": SECRET},
+    )
+    assert response.status == 422
+    assert "webinar" in (await response.json())["errors"]
+    assert await LeadEntry.all().count() == 0
 
 
 # ---- 6: a thank-you cookie with odd characters -----------------------------------------------
