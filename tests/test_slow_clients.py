@@ -63,8 +63,10 @@ async def hang(port: int, head: bytes) -> tuple[asyncio.StreamReader, asyncio.St
 
 async def held_for(port: int, head: bytes) -> float:
     """Open a connection, send `head`, and wait for the server to close it: how long."""
-    reader, writer = await hang(port, head)
+    # Timed from before the connection: on a loaded machine this task may run long after
+    # the server accepted it (and started its deadline), which would shorten what we see.
     opened = time.monotonic()
+    reader, writer = await hang(port, head)
     with contextlib.suppress(ConnectionError):
         await reader.read()  # until EOF: what the server sent before closing, if anything
     held = time.monotonic() - opened
@@ -82,8 +84,13 @@ async def test_2000_slow_connections_are_dropped_while_the_form_answers(served) 
         head = HALF_HEAD if batch % 2 == 0 else STALLED_POST
         slow += [asyncio.create_task(held_for(port, head)) for _ in range(100)]
         await asyncio.sleep(0.02)
-    await asyncio.sleep(0.5)
-    held_at_once = len(rt.runner.server.connections)
+    # On a loaded machine the last batches connect late: watch the peak, not one instant.
+    held_at_once = 0
+    for _ in range(40):
+        held_at_once = max(held_at_once, len(rt.runner.server.connections))
+        if held_at_once > 1000 + baseline:
+            break
+        await asyncio.sleep(0.05)
 
     # The form answers while they hang.
     async with (
