@@ -16,7 +16,9 @@ import pytest
 
 import main
 
-DEADLINE = 3.0  # seconds; WEB_IDLE_TIMEOUT and WEB_BODY_TIMEOUT in these tests
+# Seconds; WEB_IDLE_TIMEOUT and WEB_BODY_TIMEOUT in these tests. Long enough that on a loaded
+# machine all 2,000 connections are open before the first one's deadline.
+DEADLINE = 6.0
 SLACK = 4.0  # closing 2,000 sockets on a busy 2-core machine takes a moment
 HALF_HEAD = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: slow"
 STALLED_POST = (
@@ -86,7 +88,7 @@ async def test_2000_slow_connections_are_dropped_while_the_form_answers(served) 
         await asyncio.sleep(0.02)
     # On a loaded machine the last batches connect late: watch the peak, not one instant.
     held_at_once = 0
-    for _ in range(40):
+    for _ in range(80):
         held_at_once = max(held_at_once, len(rt.runner.server.connections))
         if held_at_once > 1000 + baseline:
             break
