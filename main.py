@@ -30,6 +30,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.replies import Replies
 from bot.sender import OutboxSender
 from bot.setup import create_bot, create_dispatcher
+from bot.webinar_panels import ControlPanels
 from cli import leads as leads_cli
 from cli import users as users_cli
 from cli import webinars as webinars_cli
@@ -81,6 +82,9 @@ class Runtime:
     waker: Waker | None = None
     sender: OutboxSender | None = None
     sender_task: asyncio.Task[None] | None = None
+    # The speakers' /webinars messages that follow a live webinar's counts.
+    panels: ControlPanels | None = None
+    panels_task: asyncio.Task[None] | None = None
     waker_task: asyncio.Task[None] | None = None
     runner: web.AppRunner | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -166,6 +170,9 @@ async def start(rt: Runtime, *, api_base: str | None = None, token: str | None =
     rt.dispatcher = create_dispatcher(
         settings, rt.clock, rt.hub, rt.links, rt.texts, rt.engine, replies
     )
+    live = rt.app[web_keys.LIVE]
+    rt.panels = ControlPanels(rt.clock, replies, rt.texts, rt.links, live, settings.timezone)
+    rt.dispatcher["webinar_panels"] = rt.panels  # workflow data, by parameter name
     await rt.engine.recover()
     await rt.hub.start()
     rt.scheduler = create_scheduler(
@@ -176,6 +183,7 @@ async def start(rt: Runtime, *, api_base: str | None = None, token: str | None =
     rt.engine.on_schedule = rt.waker.schedule
     rt.waker_task = asyncio.create_task(rt.waker.run())  # overdue steps run at once
     rt.sender_task = asyncio.create_task(rt.sender.run())
+    rt.panels_task = asyncio.create_task(rt.panels.run())
     rt.tasks.append(
         asyncio.create_task(
             rt.dispatcher.start_polling(rt.bot, handle_signals=False, close_bot_session=False)
@@ -202,7 +210,7 @@ async def stop(rt: Runtime) -> None:
             await rt.dispatcher.stop_polling()
     for task in rt.tasks:  # polling ends by itself once told to stop
         await _finish(task, cancel=False)
-    for background in (rt.waker_task, rt.sender_task):
+    for background in (rt.panels_task, rt.waker_task, rt.sender_task):
         if background is not None:
             await _finish(background, cancel=True)
     if rt.sender is not None:

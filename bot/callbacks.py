@@ -112,6 +112,33 @@ class BroadcastDecision(CallbackData, prefix="bc"):
     action: Literal["go", "cancel"]
 
 
+class WebinarAction(CallbackData, prefix="wbc"):
+    """A speaker's control of one webinar (`core_webinar_set_status`); `cancel` asks first,
+    `cancel_yes` cancels."""
+
+    webinar_id: Id
+    action: Literal["start", "stop", "cancel", "cancel_yes"]
+
+
+class WebinarsRefresh(CallbackData, prefix="wbl"):
+    """The speaker's /webinars list again, in place."""
+
+
+class ChatModeration(CallbackData, prefix="wbm"):
+    """A live webinar's chat from the bot: `item` is a chat message's id (0: none)."""
+
+    webinar_id: Id
+    action: Literal["show", "refresh", "del", "mute", "unmute", "close", "open"]
+    item: Annotated[int, Field(ge=0, le=MAX_ID)] = 0
+
+
+class WebinarDialog(CallbackData, prefix="wbd"):
+    """The guided create/edit dialog: start it (`new`, `edit`), or decide on its preview."""
+
+    action: Literal["new", "edit", "save", "again", "drop"]
+    webinar_id: Annotated[int, Field(ge=0, le=MAX_ID)] = 0
+
+
 # Every family, for the tests that throw junk at them.
 FAMILIES: tuple[type[CallbackData], ...] = (
     LeadCard,
@@ -129,4 +156,8 @@ FAMILIES: tuple[type[CallbackData], ...] = (
     UserCapability,
     BroadcastSegment,
     BroadcastDecision,
+    WebinarAction,
+    WebinarsRefresh,
+    ChatModeration,
+    WebinarDialog,
 )

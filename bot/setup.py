@@ -22,6 +22,9 @@ from bot import (
     start,
     stats,
     unsubscribe,
+    webinar_chat,
+    webinar_control,
+    webinar_dialog,
 )
 from bot.context import UserContext
 from bot.ordering import OneAtATimePerChat
@@ -76,6 +79,9 @@ def create_dispatcher(
         admin_users.router,
         stats.router,
         broadcast.router,
+        webinar_control.router,
+        webinar_chat.router,
+        webinar_dialog.router,
         prompts.router,  # after every command: plain text answering a question
         fallback.router,
     )

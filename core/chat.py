@@ -265,6 +265,11 @@ async def history(webinar_id: int, after: int | None = None) -> list[ChatMessage
     return list(reversed(await query.filter(id__gt=after).order_by("-id").limit(CATCH_UP)))
 
 
+async def message_count(webinar_id: int) -> int:
+    """Messages in the chat now (deleted ones not counted): the speaker's live panel."""
+    return await ChatMessage.filter(webinar_id=webinar_id, deleted_at__isnull=True).count()
+
+
 async def deleted_ids(webinar_id: int, upto: int) -> list[int]:
     """Deleted messages among the last `DELETED_WINDOW` up to `upto`: a room that was away
     may still show them."""

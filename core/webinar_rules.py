@@ -229,3 +229,51 @@ def slug_base(title: str, starts_at: float, tz: str) -> str:
     words = re.sub(r"-+", "-", "".join(letters)).strip("-")[:40].strip("-")
     day = datetime.fromtimestamp(starts_at, zoneinfo.ZoneInfo(tz)).strftime("%Y-%m-%d")
     return f"{words}-{day}" if words else f"webinar-{day}"
+
+
+# The bot's guided dialog asks one field at a time: each answer is checked here, by the
+# same functions `create_webinar`/`edit_webinar` run on the whole draft, so a step refuses
+# exactly what the command line would. `values` are the answers so far (strings, as typed).
+STEP_FIELDS: dict[str, tuple[str, ...]] = {
+    "title": ("title",),
+    "description": ("description",),
+    "start": ("start", "tz"),
+    "duration": ("duration",),
+    "stream_type": ("stream_type",),
+    "stream_url": ("stream_url",),
+    "recording_url": ("recording_url",),
+    "chat": ("chat",),
+}
+
+
+def split_start(value: str, default_tz: str) -> tuple[str, str]:
+    """`2026-12-01 19:00 Europe/Moscow` → (start, tz); without a zone, `default_tz`."""
+    parts = value.split()
+    if len(parts) >= 2 and ("/" in parts[-1] or parts[-1].upper() == "UTC"):
+        return " ".join(parts[:-1]), parts[-1]
+    return value.strip(), default_tz
+
+
+def check_step(step: str, values: dict[str, str], now: float) -> None:
+    """Raise `WebinarInvalid` when the answer to `step` in `values` is not valid."""
+    if step == "title":
+        parse_title(values.get("title", ""))
+    elif step == "description":
+        clean_text(values.get("description", ""), DESCRIPTION_MAX, "description", multiline=True)
+    elif step == "start":
+        tz = parse_tz(values.get("tz", ""))
+        parse_start(values.get("start", ""), tz, now)
+    elif step == "duration":
+        parse_int(values.get("duration", ""), "duration", 1, DURATION_MAX_MIN)
+    elif step == "stream_type":
+        parse_stream_type(values.get("stream_type", ""))
+    elif step == "stream_url":
+        kind = parse_stream_type(values.get("stream_type", ""))
+        check_stream_url(kind, parse_url(values.get("stream_url", ""), "stream_url"))
+    elif step == "recording_url":
+        if values.get("recording_url", "").strip():
+            parse_url(values["recording_url"], "recording_url")
+    elif step == "chat":
+        check_chat(parse_stream_type(values.get("stream_type", "")), values.get("chat") or None)
+    else:
+        raise ValueError(f"no such step: {step}")

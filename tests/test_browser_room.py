@@ -13,7 +13,8 @@ from playwright.async_api import expect
 
 from core.clock import FakeClock
 from core.webinars import set_status
-from models import Role, WebinarStatus
+from models import ChatMessage, LeadEntry, Role, User, WebinarRegistration, WebinarStatus
+from sandbox.api import FAKE as SANDBOX_FAKE
 from tests.room_support import make_lead, make_user, make_webinar, register
 
 pytestmark = pytest.mark.browser
@@ -55,37 +56,90 @@ async def lead_link(service: Any, clock: FakeClock, webinar: Any, name: str) -> 
     return str(service.links.room_link(webinar, lead.id))
 
 
-async def test_the_waiting_room_turns_live_by_itself_when_started_via_core_set_status(
-    service: Any, contexts: Any, clock: FakeClock
-) -> None:
-    # The bot's Start button does not exist yet: the test starts the webinar as it will,
-    # through core_webinar_set_status (switch to pressing Start in the sandbox later).
-    webinar = await make_webinar(service.hub, clock)
-    page = await contexts()
-    await page.goto(await lead_link(service, clock, webinar, "Анна"))
+async def speaker_in_the_bot(service: Any, name: str = "Мария") -> tuple[Any, Any]:
+    """A speaker in the sandbox's Telegram (the fake inside the service), who opened the bot."""
+    fake = service.app[SANDBOX_FAKE]
+    speaker = fake.create_user(name, language_code="ru")
+    sent = fake.send_start(speaker.id)
+    await fake.wait_for_messages(speaker.id, after=sent["message_id"])
+    await User.filter(telegram_id=speaker.id).update(role=Role.SPEAKER)
+    return fake, speaker
 
-    await expect(page.locator("#stage-scheduled")).to_be_visible()
+
+async def press_in_the_bot(fake: Any, speaker: Any, command: str, data: str) -> dict[str, Any]:
+    """The speaker sends `command` and presses the button `data` on the bot's answer."""
+    sent = fake.send_text(speaker.id, command)
+    (answer,) = await fake.wait_for_messages(speaker.id, after=sent["message_id"])
+    query = fake.press_button(speaker.id, answer["message_id"], data=data)
+    result: dict[str, Any] = await fake.wait_for_answer(query, timeout=10)
+    return result
+
+
+async def test_register_enter_and_the_room_turns_live_when_the_speaker_presses_start_in_the_bot(
+    service: Any, service_url: str, contexts: Any, clock: FakeClock
+) -> None:
+    webinar = await make_webinar(service.hub, clock)
+    anna = await contexts()
+    # The public page: register for this webinar.
+    await anna.goto(f"{service_url}/w/{webinar.slug}")
+    await anna.get_by_label("Ваше имя", exact=True).fill("Анна Петрова")
+    await anna.get_by_label("Телефон", exact=True).fill("8 (916) 123-45-67")
+    await anna.get_by_label("Я согласен").check()
+    await anna.get_by_role("button", name="Зарегистрироваться").click()
+    await anna.wait_for_url("**/thanks**")
+    lead = await LeadEntry.get(phone="+79161234567")
+    assert await WebinarRegistration.filter(webinar_id=webinar.id, lead_id=lead.id).exists()
+
+    # Her personal link opens the room: the waiting screen, in her own time zone.
+    await anna.goto(str(service.links.room_link(webinar, lead.id)))
+    await expect(anna.locator("#stage-scheduled")).to_be_visible()
     # 2027-01-20 19:00 in Moscow is 21:00 in Yekaterinburg, the viewer's zone.
-    await expect(page.locator("#start-time")).to_contain_text("21:00")
-    # 5 days 8 hours ahead on the server's (fake) clock, ticking down each second.
-    await expect(page.locator("#countdown")).to_have_text(
+    await expect(anna.locator("#start-time")).to_contain_text("21:00")
+    await expect(anna.locator("#countdown")).to_have_text(
         re.compile(r"^5 дней 0(8:00:00|7:5\d:\d\d)$")
     )
-    await expect(page.locator("#chat")).to_be_hidden()
-    await page.screenshot(path="/tmp/room-waiting.png")
+    await expect(anna.locator("#chat")).to_be_hidden()
+    await anna.screenshot(path="/tmp/room-waiting.png")
+    boris = await contexts()
+    await boris.goto(await lead_link(service, clock, webinar, "Борис"))
 
-    await set_status(service.hub, clock, webinar.id, WebinarStatus.LIVE, actor=None)
+    # The speaker presses Start in the bot: both rooms turn live without a reload.
+    fake, maria = await speaker_in_the_bot(service)
+    started = await press_in_the_bot(fake, maria, "/webinars", f"wbc:{webinar.id}:start")
+    assert started["text"] == "Запущено: в комнатах идёт эфир."
+    for page in (anna, boris):
+        await expect(page.locator("#stage-player")).to_be_visible()
+        await expect(page.locator("#stage-scheduled")).to_be_hidden()
+        await expect(page.locator("#chat")).to_be_visible()
+    await expect(anna.locator("#player video")).to_have_count(1)
+    await anna.screenshot(path="/tmp/room-live.png")
 
-    await expect(page.locator("#stage-player")).to_be_visible()
-    await expect(page.locator("#stage-scheduled")).to_be_hidden()
-    await expect(page.locator("#player video")).to_have_count(1)
-    await expect(page.locator("#chat")).to_be_visible()
-    assert await page.evaluate("typeof window.Hls") in ("function", "undefined")
-    await page.screenshot(path="/tmp/room-live.png")
+    # A message posted in one browser is seen live in the other.
+    await anna.locator("#chat-text").fill("<b>Здравствуйте!</b>")
+    await anna.locator("#chat-text").press("Enter")
+    for page in (anna, boris):
+        await expect(page.locator("#messages .message .text")).to_have_text("<b>Здравствуйте!</b>")
 
-    await set_status(service.hub, clock, webinar.id, WebinarStatus.FINISHED, actor=None)
-    await expect(page.locator("#stage-finished")).to_contain_text("Вебинар закончился")
-    await expect(page.locator("#player video")).to_have_count(0)
+    # The speaker deletes it from the bot: it disappears from both rooms.
+    (message,) = await ChatMessage.filter(webinar_id=webinar.id)
+    deleted = await press_in_the_bot(fake, maria, "/webinars", f"wbm:{webinar.id}:show:0")
+    assert deleted.get("show_alert") is not True
+    (screen,) = await fake.wait_until(
+        lambda: [m for m in fake.bot_messages(maria.id) if m["text"].startswith("💬")], timeout=10
+    )
+    assert "<b>Здравствуйте!</b>" in screen["text"]
+    query = fake.press_button(
+        maria.id, screen["message_id"], data=f"wbm:{webinar.id}:del:{message.id}"
+    )
+    assert (await fake.wait_for_answer(query, timeout=10))["text"] == "Удалено у всех."
+    for page in (anna, boris):
+        await expect(page.locator("#messages .message")).to_have_count(0)
+
+    # Stop in the bot: the closing screen.
+    stopped = await press_in_the_bot(fake, maria, "/webinars", f"wbc:{webinar.id}:stop")
+    assert stopped["text"] == "Остановлено: вебинар завершён."
+    await expect(anna.locator("#stage-finished")).to_contain_text("Вебинар закончился")
+    await expect(anna.locator("#player video")).to_have_count(0)
 
 
 async def test_a_message_is_seen_live_and_a_speaker_deletes_it_for_both(
@@ -150,9 +204,11 @@ async def test_the_zoom_button_opens_a_new_tab_while_the_room_stays(
     webinar = await make_webinar(
         service.hub, clock, stream_type="zoom", stream_url="https://zoom.us/j/8123456789"
     )
-    await set_status(service.hub, clock, webinar.id, WebinarStatus.LIVE, actor=None)
     page = await contexts()
     await page.goto(await lead_link(service, clock, webinar, "Анна"))
+    await expect(page.locator("#stage-scheduled")).to_be_visible()
+    fake, maria = await speaker_in_the_bot(service)
+    await press_in_the_bot(fake, maria, "/webinars", f"wbc:{webinar.id}:start")
     room_url = page.url
     join = page.get_by_role("link", name="Открыть Zoom")
     await expect(join).to_have_attribute("target", "_blank")
