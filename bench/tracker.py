@@ -259,7 +259,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def drive(server: subprocess.Popen[str], port: int, args: argparse.Namespace, people: str) -> dict[str, Any]:
+def drive(
+    server: subprocess.Popen[str], port: int, args: argparse.Namespace, people: str
+) -> dict[str, Any]:
     assert server.stdout is not None
     line = server.stdout.readline()
     if not line.startswith("READY"):
