@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._setup import percentile  # noqa: E402
+from bench._setup import percentile
 
 SECRET = "bench-" + "k" * 40
 HERE = Path(__file__).resolve()
@@ -114,9 +114,9 @@ async def serve_product(port: int, leads: int, out: Path) -> None:
     app = create_app(settings, clock, hub, links, LiveRooms(), presence)
 
     async def stats(request: web.Request) -> web.Response:
-        stored = await WebinarRegistration.filter(webinar_id=webinar.id).values_list(
-            "seconds_present", flat=True
-        )
+        stored: list[float] = await WebinarRegistration.filter(  # type: ignore[assignment]
+            webinar_id=webinar.id
+        ).values_list("seconds_present", flat=True)
         return web.json_response(
             {"reports": presence.reports, "stored_seconds": sum(float(s) for s in stored)}
         )
@@ -275,7 +275,7 @@ def drive(
     )  # fmt: skip
     wall = time.perf_counter() - t0
     cpu = (cpu_seconds(server.pid) - before) / wall
-    result = next(
+    result: dict[str, Any] | None = next(
         (json.loads(x[7:]) for x in client.stdout.splitlines() if x.startswith("RESULT ")), None
     )
     if result is None:

@@ -90,7 +90,8 @@ async def test_each_lead_is_classified_once_with_its_route_and_completion(
         "absent": "not_attended",
         "to_the_end": "attended",
     }
-    assert by_name["twenty"]["minutes"] == 20 and by_name["under"]["minutes"] == 19
+    assert by_name["twenty"]["minutes"] == 20
+    assert by_name["under"]["minutes"] == 19
     assert by_name["half"]["seconds_present"] == 1800
     routes = {p["lead_id"]: p["route"] for p in await events("post_webinar_route", webinar)}
     assert routes == {lead_id: p["attendance"] for lead_id, p in classified.items()}
@@ -144,7 +145,8 @@ async def test_a_crash_mid_classification_neither_skips_nor_repeats_a_lead(
 
     classified = await events("client_webinar_attendance_classified", webinar)
     per_lead = Counter(p["lead_id"] for p in classified)
-    assert len(per_lead) == total and set(per_lead.values()) == {1}
+    assert len(per_lead) == total
+    assert set(per_lead.values()) == {1}
     routes = Counter(p["lead_id"] for p in await events("post_webinar_route", webinar))
     assert routes == per_lead
     assert await WebinarAttendance.filter(webinar_id=webinar.id).count() == total

@@ -220,7 +220,8 @@ async def test_left_is_recorded_once_per_visit(
     await flush(room.presence, hub, clock)
     await flush(room.presence, hub, clock)
     [left] = await lefts(anna.lead.id)
-    assert left["timestamp"] == int(at) and left["seconds_present"] == 20
+    assert left["timestamp"] == int(at)
+    assert left["seconds_present"] == 20
 
     clock.advance(600)  # she comes back: another visit, and another left
     await beat(anna, tab="tab2")

@@ -62,7 +62,8 @@ async def test_the_speaker_opens_the_form_and_a_viewer_applies_from_the_room(
 
     text = "<script>alert(1)</script> хочу в команду"
     sent = await anna.post(urls["offer"], {"text": text})
-    assert sent.status == 200 and (await sent.json())["ok"] is True
+    assert sent.status == 200
+    assert (await sent.json())["ok"] is True
     again = await anna.post(urls["offer"], {"text": "ещё раз"})
     assert again.status == 200  # told it was sent already; nothing new
     await hub.drain()
@@ -72,7 +73,8 @@ async def test_the_speaker_opens_the_form_and_a_viewer_applies_from_the_room(
     assert submitted.payload["webinar_id"] == str(webinar.id)
     assert submitted.payload["fields"] == {"text": text}  # kept as text
     [application] = await Application.filter(user_id=candidate.id)
-    assert application.via == "room" and application.text == text
+    assert application.via == "room"
+    assert application.text == text
     assert await EventRecord.filter(name="core_user_applied").count() == 1
 
     page = await anna.get(anna.data["urls"]["room"])
