@@ -39,6 +39,7 @@ from core.clock import Clock, SystemClock
 from core.hub import SignalHub
 from core.links import Links
 from core.live import LiveRooms
+from core.presence import PresenceTracker
 from core.settings import Settings, SettingsError, load_settings
 from core.texts import Texts
 from docsgen import write_docs
@@ -91,7 +92,11 @@ class Runtime:
 
 
 def wire(
-    settings: Settings, clock: Clock, hub: SignalHub, live: LiveRooms | None = None
+    settings: Settings,
+    clock: Clock,
+    hub: SignalHub,
+    live: LiveRooms | None = None,
+    presence: PresenceTracker | None = None,
 ) -> tuple[Links, Texts, ScenarioEngine]:
     """Subscribe the consumers to `hub`; raises `ScenarioError` when a scenario cannot run."""
     links = Links(
@@ -107,7 +112,17 @@ def wire(
         settings=settings,
         translate=texts,
     )
-    subscribe_all(hub, Deps(settings, clock, links, hub, engine, texts, live or LiveRooms()))
+    deps = Deps(
+        settings,
+        clock,
+        links,
+        hub,
+        engine,
+        texts,
+        live or LiveRooms(),
+        presence if presence is not None else PresenceTracker(),
+    )
+    subscribe_all(hub, deps)
     return links, texts, engine
 
 
@@ -125,8 +140,9 @@ def build(settings: Settings, clock: Clock) -> Runtime:
     """Wire everything; raises `ScenarioError` when a scenario definition cannot run."""
     hub = SignalHub(clock)
     live = LiveRooms()  # the rooms open in this process, fed by the hub's consumers
-    links, texts, engine = wire(settings, clock, hub, live)
-    app = create_app(settings, clock, hub, links, live)
+    presence = PresenceTracker()  # who is in which room: the web counts, the stop reads
+    links, texts, engine = wire(settings, clock, hub, live, presence)
+    app = create_app(settings, clock, hub, links, live, presence)
     token = settings.bot_token
     if settings.sandbox:
         from sandbox import FakeTelegram, setup_sandbox

@@ -405,9 +405,14 @@ class ClientWebinarEntered(LeadWebinarEvent):
 
 @event(
     "client_webinar_left",
-    summary="A lead left the room (leave beacon, or heartbeats stopped).",
-    emitters=("web: tracker v2 heartbeats",),
-    status=Status.PLANNED,
+    summary="A lead's visit to the room ended: every tab of theirs hidden, closed or silent "
+    "past the timeout, and not back within the grace (`core/presence.py`). Stamped with the "
+    "moment they stopped being present; once per visit (coming back opens another visit). "
+    "`seconds_present`: their live seconds in the room so far.",
+    emitters=(
+        "web: tracker v2 presence reports (POST /w/<slug>/room/presence), by the presence flush",
+        "service: attendance (visits still open when the webinar stops)",
+    ),
 )
 @dataclass(frozen=True, kw_only=True)
 class ClientWebinarLeft(LeadWebinarEvent):
@@ -416,9 +421,9 @@ class ClientWebinarLeft(LeadWebinarEvent):
 
 @event(
     "client_webinar_completed",
-    summary="The tracker saw a lead complete the webinar.",
-    emitters=("web: tracker v2 heartbeats",),
-    status=Status.PLANNED,
+    summary="A lead completed the webinar: present when it was stopped, or until its planned "
+    "end (start plus duration). Recorded with the lead's classification, once.",
+    emitters=("service: attendance (tracker v2 presence, when the webinar is stopped)",),
 )
 @dataclass(frozen=True, kw_only=True)
 class ClientWebinarCompleted(LeadWebinarEvent):
@@ -427,9 +432,9 @@ class ClientWebinarCompleted(LeadWebinarEvent):
 
 @event(
     "webinar_completed",
-    summary="Canonical form of `client_webinar_completed`, normalised by the event emitter.",
+    summary="Canonical form of `client_webinar_completed`, normalised by the event emitter "
+    "(once per lead and webinar).",
     emitters=("service: client webinar event emitter",),
-    status=Status.PLANNED,
 )
 @dataclass(frozen=True, kw_only=True)
 class WebinarCompleted(LeadWebinarEvent):
@@ -438,9 +443,10 @@ class WebinarCompleted(LeadWebinarEvent):
 
 @event(
     "client_webinar_form_submitted",
-    summary="A lead sent the room's call-to-action form.",
-    emitters=("web: webinar room",),
-    status=Status.PLANNED,
+    summary="A lead sent the room's call-to-action form (once per lead and webinar); the "
+    'consumer applies through `core/applications.apply(via="room")` when the lead is a '
+    "Telegram user (the approvers then get the application's notice).",
+    emitters=("web: webinar room form (POST /w/<slug>/room/offer)",),
 )
 @dataclass(frozen=True, kw_only=True)
 class ClientWebinarFormSubmitted(LeadWebinarEvent):
@@ -449,25 +455,49 @@ class ClientWebinarFormSubmitted(LeadWebinarEvent):
 
 @event(
     "client_webinar_attendance_classified",
-    summary="After the webinar each registered lead is classified attended | not_attended.",
-    emitters=("service: attendance",),
-    status=Status.PLANNED,
+    summary="After the webinar each registered lead is classified attended | not_attended, "
+    "exactly once: attended = present at least the webinar's `attend_min_percent` of the "
+    "live time, or at least its `attend_min_minutes`.",
+    emitters=("service: attendance (core_webinar_set_status → finished)",),
 )
 @dataclass(frozen=True, kw_only=True)
 class ClientWebinarAttendanceClassified(LeadWebinarEvent):
-    attendance: str
+    attendance: str  # "attended" | "not_attended"
     seconds_present: int = 0
+    minutes: int = 0  # whole minutes present (seconds_present // 60)
 
 
 @event(
     "post_webinar_route",
-    summary="The route a lead takes after the webinar: attended | not_attended.",
+    summary="The route a lead takes after the webinar: attended | not_attended (stored with "
+    "the classification, in the same transaction).",
     emitters=("service: post-webinar routing",),
-    status=Status.PLANNED,
 )
 @dataclass(frozen=True, kw_only=True)
 class PostWebinarRoute(LeadWebinarEvent):
     route: str
+
+
+@event(
+    "core_webinar_offer_opened",
+    summary="A speaker opened the call-to-action form in the room: every open room shows it.",
+    emitters=("web: webinar room (speaker link)", "bot: /webinars (offer button)"),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreWebinarOfferOpened(WebinarEvent):
+    actor: str
+    actor_user_id: int | None = None
+
+
+@event(
+    "core_webinar_offer_closed",
+    summary="A speaker closed the call-to-action form: it disappears from every open room.",
+    emitters=("web: webinar room (speaker link)", "bot: /webinars (offer button)"),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreWebinarOfferClosed(WebinarEvent):
+    actor: str
+    actor_user_id: int | None = None
 
 
 # ---- The room's internal chat (obs webinars) -------------------------------------------

@@ -107,6 +107,7 @@ class RoomView:
     recording: Player | None  # after the webinar, when there is one
     chat: bool  # the internal chat is shown (obs with chat, while live)
     chat_open: bool
+    offer: bool = False  # the speaker's call-to-action form is shown (`core/offers.py`)
 
     @property
     def stage(self) -> str:
@@ -136,6 +137,7 @@ def room_view(webinar: Webinar) -> RoomView:
         recording=player_for(webinar.recording_url) if status is WebinarStatus.FINISHED else None,
         chat=live and internal and webinar.chat_enabled,
         chat_open=webinar.chat_open,
+        offer=live and webinar.offer_open,
     )
 
 

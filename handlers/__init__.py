@@ -6,6 +6,7 @@ from core.hub import SignalHub
 from handlers.broadcasts import BroadcastConsumers
 from handlers.deps import Deps
 from handlers.funnel import FunnelConsumers
+from handlers.presence import PresenceConsumers
 from handlers.reviews import ReviewConsumers
 from handlers.webinars_live import LiveConsumers
 
@@ -18,3 +19,4 @@ def subscribe_all(hub: SignalHub, deps: Deps) -> None:
     ReviewConsumers(deps).subscribe(hub)
     BroadcastConsumers(deps).subscribe(hub)
     LiveConsumers(deps).subscribe(hub)
+    PresenceConsumers(deps).subscribe(hub)

@@ -8,6 +8,7 @@ from core.clock import Clock
 from core.hub import SignalHub
 from core.links import Links
 from core.live import LiveRooms
+from core.presence import PresenceTracker
 from core.settings import Settings
 from core.texts import Texts
 from scheduler.engine import ScenarioEngine
@@ -23,3 +24,5 @@ class Deps:
     texts: Texts
     # The rooms open in this process (`core/live.py`): consumers push webinar changes there.
     live: LiveRooms = field(default_factory=LiveRooms)
+    # Who is in which room, for how long (`core/presence.py`): the stop flushes it.
+    presence: PresenceTracker = field(default_factory=PresenceTracker)

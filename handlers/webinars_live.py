@@ -27,6 +27,8 @@ STATE_EVENTS = (
     "core_webinar_updated",
     "core_webinar_chat_closed",
     "core_webinar_chat_opened",
+    "core_webinar_offer_opened",
+    "core_webinar_offer_closed",
 )
 
 

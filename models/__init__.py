@@ -8,10 +8,12 @@ from models.referrals import RefVisit
 from models.scenarios import RunStatus, ScenarioRun
 from models.users import Role, User, UserCapability
 from models.webinars import (
+    Attendance,
     ChatMessage,
     ChatMute,
     StreamType,
     Webinar,
+    WebinarAttendance,
     WebinarKind,
     WebinarRegistration,
     WebinarStatus,
@@ -19,6 +21,7 @@ from models.webinars import (
 
 __all__ = [
     "Application",
+    "Attendance",
     "BotPrompt",
     "Broadcast",
     "BroadcastStatus",
@@ -45,6 +48,7 @@ __all__ = [
     "User",
     "UserCapability",
     "Webinar",
+    "WebinarAttendance",
     "WebinarKind",
     "WebinarRegistration",
     "WebinarStatus",

@@ -66,6 +66,8 @@ class Webinar(Model):
     # Attended = present at least this share of the live time, or at least these minutes.
     attend_min_percent = fields.IntField(default=50)
     attend_min_minutes = fields.IntField(default=20)
+    # The speaker's call-to-action form is shown in the room (`core/offers.py`).
+    offer_open = fields.BooleanField(default=False)
     started_at = fields.FloatField(null=True)
     ended_at = fields.FloatField(null=True)
     # The last status change and who made it (None: the system), to tell a second presser.
@@ -109,9 +111,50 @@ class WebinarRegistration(Model):
     registered_at = fields.FloatField()
     # The first time the lead came in through their personal link (tracker v2).
     entered_at = fields.FloatField(null=True)
+    # Presence (tracker v2, `core/presence.py`), written by its periodic flush, never per
+    # heartbeat: live seconds in the room so far, the last moment seen there, and the
+    # start of the visit now open (None: not in the room, its leaving already recorded).
+    seconds_present = fields.FloatField(default=0)
+    last_seen_at = fields.FloatField(null=True)
+    in_room_since = fields.FloatField(null=True)
+    # The first click on "open in Zoom/Telegram" in the room (zoom/telegram webinars).
+    platform_opened_at = fields.FloatField(null=True)
+    # The room's call-to-action form was sent (once per lead and webinar).
+    form_submitted_at = fields.FloatField(null=True)
 
     class Meta:
         table = "webinar_registration"
+        unique_together = (("webinar", "lead"),)
+
+
+class Attendance(StrEnum):
+    ATTENDED = "attended"
+    NOT_ATTENDED = "not_attended"
+
+
+class WebinarAttendance(Model):
+    # One registered lead's classification after the webinar, stored with its events in
+    # one transaction: the unique key is what makes it happen exactly once.
+
+    id = fields.BigIntField(primary_key=True)
+    webinar: fields.ForeignKeyRelation[Webinar] = fields.ForeignKeyField(
+        "models.Webinar", related_name="attendance", on_delete=fields.CASCADE
+    )
+    webinar_id: int
+    lead: fields.ForeignKeyRelation[LeadEntry] = fields.ForeignKeyField(
+        "models.LeadEntry", related_name="webinar_attendance", on_delete=fields.CASCADE
+    )
+    lead_id: int
+    attendance = fields.CharEnumField(Attendance, max_length=16)
+    seconds_present = fields.FloatField()
+    # Present at the stop, or until the planned end: `client_webinar_completed` was recorded.
+    completed = fields.BooleanField(default=False)
+    classified_at = fields.FloatField()
+    # When the emitter normalised the completion into `webinar_completed` (once).
+    normalised_at = fields.FloatField(null=True)
+
+    class Meta:
+        table = "webinar_attendance"
         unique_together = (("webinar", "lead"),)
 
 

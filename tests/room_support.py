@@ -16,6 +16,7 @@ from core.clock import FakeClock
 from core.hub import SignalHub
 from core.links import Links
 from core.live import LiveRooms
+from core.presence import PresenceTracker
 from core.settings import Settings
 from core.webinar_rules import WebinarDraft
 from core.webinars import Registration, create_webinar, register_many
@@ -74,17 +75,19 @@ class Room:
     links: Links
     live: LiveRooms
     base: str = ""
+    presence: PresenceTracker = field(default_factory=PresenceTracker)
 
 
 async def room_app(
     aiohttp_server: Any, settings: Settings, clock: FakeClock, hub: SignalHub
 ) -> Room:
     live = LiveRooms()
-    links, _, _ = main.wire(settings, clock, hub, live)
-    app = create_app(settings, clock, hub, links, live)
+    presence = PresenceTracker()
+    links, _, _ = main.wire(settings, clock, hub, live, presence)
+    app = create_app(settings, clock, hub, links, live, presence)
     server = await aiohttp_server(app)
     await hub.start()
-    room = Room(app, links, live, str(server.make_url("")).rstrip("/"))
+    room = Room(app, links, live, str(server.make_url("")).rstrip("/"), presence)
     links.base_url = room.base
     return room
 

@@ -10,6 +10,7 @@ from core.clock import Clock
 from core.hub import SignalHub
 from core.links import Links
 from core.live import LiveRooms
+from core.presence import PresenceTracker
 from core.settings import Settings, parse_rate
 from locales import load_translations
 from web import keys
@@ -35,8 +36,10 @@ def create_app(
     hub: SignalHub,
     links: Links,
     live: LiveRooms | None = None,
+    presence: PresenceTracker | None = None,
 ) -> web.Application:
-    """`live`: the rooms' broadcaster the hub's consumers push to (main.py shares one)."""
+    """`live`: the rooms' broadcaster the hub's consumers push to; `presence`: the rooms'
+    presence tracker the stop flushes (main.py shares one of each)."""
     # body_deadline is outermost: every route's body, the sandbox's too, has a deadline.
     # error_pages comes next, so it also answers what form_guard refuses (403/413/429).
     app = web.Application(
@@ -53,7 +56,11 @@ def create_app(
     app[keys.VISIT_LIMITER] = RateLimiter(*parse_rate(settings.ref_visit_rate), clock)
     app[keys.PHOTOS] = PhotoCache()
     setup_routes(app)
-    setup_room(app, live if live is not None else LiveRooms())
+    setup_room(
+        app,
+        live if live is not None else LiveRooms(),
+        presence if presence is not None else PresenceTracker(),
+    )
     setup_templates(app)
     app.on_response_prepare.append(common_headers)
     return app

@@ -12,6 +12,7 @@ from core.clock import Clock
 from core.hub import SignalHub
 from core.links import Links
 from core.live import LiveRooms
+from core.presence import PresenceTracker
 from core.settings import Settings
 from web.photos import PhotoCache
 from web.ratelimit import RateLimiter
@@ -31,6 +32,7 @@ LIVE = web.AppKey("live", LiveRooms)
 ROOM_WRITERS = web.AppKey("room_writers", RoomWriters)
 CHAT = web.AppKey("chat", ChatPoster)
 MINI_APP = web.AppKey("mini_app", MiniAppAuth)
+PRESENCE = web.AppKey("presence", PresenceTracker)
 
 # Per request: the page language, and the form body once parsed (CSRF check, then view).
 LANG = web.RequestKey("lang", str)

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from core.chat import REASONS, TEXT_MAX, Refusal, is_muted
+from core.offers import TEXT_MAX as OFFER_MAX
 from core.roles import Capability, can
 from core.room import enter_room, player_for, room_view
 from core.room_tokens import RoomTokens, TokenKind, link_expires_at
@@ -56,6 +57,8 @@ SCRIPT_TEXTS = {
     "failed": N_("That did not work. Please try again."),
     "open_zoom": N_("Open Zoom"),
     "open_telegram": N_("Open the stream in Telegram"),
+    "offer_open": N_("Show the form to viewers"),
+    "offer_close": N_("Hide the form"),
 }
 
 
@@ -188,7 +191,7 @@ async def room_page(request: web.Request) -> web.Response:
     if session is None or me is None:
         response = _gate(request, webinar, token)
     else:
-        response = _room(request, webinar, me, token)
+        response = _room(request, webinar, session, me, token)
     if new_nonce is not None:
         csrf.set_cookie(request, response, new_nonce)
     return response
@@ -202,17 +205,36 @@ def _urls(request: web.Request, webinar: Webinar) -> dict[str, str]:
         "chat": f"{path}/chat",
         "moderate": f"{path}/moderate",
         "telegram": f"{path}/telegram",
+        "presence": f"{path}/presence",
+        "platform": f"{path}/platform",
+        "offer": f"{path}/offer",
+        "offer_toggle": f"{path}/offer/toggle",
     }
 
 
-def _room(request: web.Request, webinar: Webinar, me: dict[str, Any], token: str) -> web.Response:
+def _room(
+    request: web.Request,
+    webinar: Webinar,
+    session: RoomSession,
+    me: dict[str, Any],
+    token: str,
+) -> web.Response:
     app = request.app
     view = room_view(webinar)
+    # The lead's personal token: the presence reports carry it (`web/room_presence.py`).
+    token_of_lead = (
+        None
+        if session.speaker
+        else RoomTokens(app[keys.SETTINGS].secret_key).mint(
+            TokenKind.LEAD, webinar.id, session.subject_id
+        )
+    )
     data = {
         "state": view.to_json(),
         "me": me,
         "now": app[keys.CLOCK].now(),
         "csrf": token,
+        "token": token_of_lead,
         "lang": request_lang(request),
         "urls": _urls(request, webinar),
         "hls": str(app.router["static"].url_for(filename="vendor/hls.light.min.js")),
@@ -228,6 +250,7 @@ def _room(request: web.Request, webinar: Webinar, me: dict[str, Any], token: str
         "starts_iso": start.isoformat(),
         "starts_local": f"{start:%d.%m.%Y %H:%M} ({webinar.tz})",
         "text_max": TEXT_MAX,
+        "offer_max": OFFER_MAX,
     }
     response = render(request, "room.html", context)
     response.headers["Content-Security-Policy"] = room_policy(webinar)

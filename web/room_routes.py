@@ -10,10 +10,13 @@ from aiohttp import web
 
 from core.chat import FLOOD_LIMIT, FLOOD_PERIOD, ChatPoster
 from core.live import LiveRooms
+from core.presence import PresenceTracker
 from web import keys
 from web.ratelimit import RateLimiter
 from web.room import personal_link, room_page, speaker_link
 from web.room_chat import moderate, post_message
+from web.room_offer import send_form, toggle_offer
+from web.room_presence import setup_presence
 from web.room_stream import frame, keep_alive, room_events
 from web.room_telegram import mini_app_sign_in
 from web.room_writers import RoomWriters
@@ -33,7 +36,7 @@ async def _close_rooms(app: web.Application) -> None:
     app[keys.LIVE].close()  # open live connections end now, not at the shutdown timeout
 
 
-def setup_room(app: web.Application, live: LiveRooms) -> None:
+def setup_room(app: web.Application, live: LiveRooms, presence: PresenceTracker) -> None:
     clock = app[keys.CLOCK]
     app[keys.LIVE] = live
     app[keys.ROOM_WRITERS] = RoomWriters(live, frame)
@@ -54,3 +57,6 @@ def setup_room(app: web.Application, live: LiveRooms) -> None:
     router.add_post(room + "/chat", post_message, name="room_chat")
     router.add_post(room + "/moderate", moderate, name="room_moderate")
     router.add_post(room + "/telegram", mini_app_sign_in, name="room_telegram")
+    router.add_post(room + "/offer", send_form, name="room_offer")
+    router.add_post(room + "/offer/toggle", toggle_offer, name="room_offer_toggle")
+    setup_presence(app, presence)

@@ -72,12 +72,17 @@ def open_session(
 def session_of(request: web.Request, webinar: Webinar) -> RoomSession | None:
     """This browser's session in `webinar`'s room, or None (none, forged, another
     webinar's, or expired)."""
+    return session_in(request, webinar.id)
+
+
+def session_in(request: web.Request, webinar_id: int) -> RoomSession | None:
+    """`session_of` by the webinar's id (the presence reports read no webinar row)."""
     signed = request.cookies.get(COOKIE, "")
     secret = request.app[keys.SETTINGS].secret_key
     value = unsign(secret, _PURPOSE, signed) if signed else None
     match = _VALUE.match(value or "")
-    if match is None or int(match[1]) != webinar.id:
+    if match is None or int(match[1]) != webinar_id:
         return None
     if int(match[4]) <= request.app[keys.CLOCK].now():
         return None
-    return RoomSession(webinar.id, TokenKind(match[2]), int(match[3]))
+    return RoomSession(webinar_id, TokenKind(match[2]), int(match[3]))

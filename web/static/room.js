@@ -190,8 +190,104 @@
       join.textContent = state.stream_type === "zoom" ? T.open_zoom : T.open_telegram;
     }
     renderChat();
+    renderOffer();
     tick();
   }
+
+  // ---- the speaker's call-to-action form ---------------------------------------------
+  var offerSent = false;
+  function renderOffer() {
+    $("offer").hidden = !state.offer;
+    var toggle = $("offer-toggle");
+    if (toggle) {
+      toggle.hidden = state.status !== "live";
+      toggle.textContent = state.offer ? T.offer_close : T.offer_open;
+    }
+    var offerForm = $("offer-form");
+    if (offerForm) offerForm.hidden = offerSent;
+  }
+
+  var offerForm = $("offer-form");
+  if (offerForm) {
+    offerForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var send = $("offer-send");
+      send.disabled = true;
+      post(data.urls.offer, { text: $("offer-text").value }).then(function (answer) {
+        send.disabled = false;
+        $("offer-notice").textContent = answer.notice || answer.error || T.failed;
+        if (answer.ok) {
+          offerSent = true;
+          renderOffer();
+        }
+      });
+    });
+  }
+  var offerToggle = $("offer-toggle");
+  if (offerToggle) {
+    offerToggle.addEventListener("click", function () {
+      offerToggle.disabled = true;
+      post(data.urls.offer_toggle, { open: !state.offer }).then(function (answer) {
+        offerToggle.disabled = false;
+        if (!answer.ok) $("offer-notice").textContent = answer.notice || T.failed;
+      });
+    });
+  }
+
+  // ---- tracker v2: presence reports ---------------------------------------------------
+  // While the room is open and visible it reports every BEAT seconds; hidden, it says so
+  // once (and stops counting, unless its Zoom/Telegram was opened from here); closing it
+  // sends a beacon. The server counts; this only reports.
+  var BEAT_MS = 15000;
+  var tab = Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
+  var platformOpened = false;
+  var reporting = true;
+
+  function reportNow(what) {
+    if (!data.token || !reporting) return;
+    if (state.stage !== "scheduled" && state.stage !== "player" && state.stage !== "external") return;
+    var body = JSON.stringify({ token: data.token, tab: tab, state: what });
+    if (what === "gone" && navigator.sendBeacon) {
+      navigator.sendBeacon(data.urls.presence, new Blob([body], { type: "application/json" }));
+      return;
+    }
+    fetch(data.urls.presence, {
+      method: "POST",
+      credentials: "same-origin",
+      keepalive: what !== "visible",
+      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      body: body
+    }).then(function (response) {
+      if (response.status === 403) reporting = false; // another's link, or the session ended
+      return response.json();
+    }).then(function (answer) {
+      if (answer && answer.stop) reporting = false;
+    }).catch(function () {});
+  }
+
+  function visibleNow() {
+    return document.visibilityState === "visible";
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    reportNow(visibleNow() ? "visible" : "hidden");
+  });
+  window.addEventListener("pagehide", function () { reportNow("gone"); });
+  window.setInterval(function () {
+    if (visibleNow()) reportNow("visible");
+    else if (platformOpened) reportNow("hidden"); // in Zoom/Telegram: the room still counts
+  }, BEAT_MS);
+
+  $("join").addEventListener("click", function () {
+    if (!data.token) return;
+    platformOpened = true;
+    fetch(data.urls.platform, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      body: JSON.stringify({ token: data.token })
+    }).catch(function () {});
+  });
 
   // ---- the chat -----------------------------------------------------------------------
   var list = $("messages");
@@ -340,5 +436,6 @@
 
   showStartTime();
   render();
+  if (visibleNow()) reportNow("visible");
   window.setInterval(tick, 1000);
 })();
