@@ -7,6 +7,7 @@ from handlers.broadcasts import BroadcastConsumers
 from handlers.deps import Deps
 from handlers.funnel import FunnelConsumers
 from handlers.reviews import ReviewConsumers
+from handlers.webinar_followups import WebinarFollowUps
 from handlers.webinars_live import LiveConsumers
 
 __all__ = ["Deps", "subscribe_all"]
@@ -18,3 +19,4 @@ def subscribe_all(hub: SignalHub, deps: Deps) -> None:
     ReviewConsumers(deps).subscribe(hub)
     BroadcastConsumers(deps).subscribe(hub)
     LiveConsumers(deps).subscribe(hub)
+    WebinarFollowUps(deps).subscribe(hub)

@@ -1,0 +1,18 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+import functools
+from json import dumps, loads
+from tortoise import fields
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0008_webinars')]
+
+    initial = False
+
+    operations = [
+        ops.AddField(
+            model_name='Webinar',
+            name='reminder_offsets',
+            field=fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+        ),
+    ]
