@@ -141,9 +141,7 @@ def scenario_service_doc(src: Sources) -> list[str]:
         ([code(name), doc or "—"] for name, doc in src.conditions.items()),
     )
     out += ["## Moments", ""]
-    out += table(
-        ["moment", "is"], ([code(name), doc or "—"] for name, doc in src.moments.items())
-    )
+    out += table(["moment", "is"], ([code(name), doc or "—"] for name, doc in src.moments.items()))
     overrides = sorted(
         {
             (step.setting.upper(), str(step.duration), sc.name)
