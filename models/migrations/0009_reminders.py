@@ -3,6 +3,7 @@ from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
 from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0008_webinars')]
@@ -10,6 +11,10 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        ops.AddIndex(
+            model_name='EventRecord',
+            index=Index(fields=['name', 'webinar_id']),
+        ),
         ops.AddField(
             model_name='Webinar',
             name='reminder_offsets',
