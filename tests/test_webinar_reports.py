@@ -93,3 +93,33 @@ async def test_partners_and_the_speaker_get_one_report_each_after_the_last_class
         ):
             assert line in summary
         assert "Анна" not in summary
+
+
+async def test_broadcast_segments_by_webinar_and_attendance(
+    database_url: str, hub: Any, clock: FakeClock
+) -> None:
+    from core.broadcasts import check_complete, parse_segment, recipients
+
+    first = await make_webinar(hub, clock, reminders="off")
+    second = await make_webinar(hub, clock, reminders="off", title="Второй")
+    anna = await make_lead(clock, "Анна", chat_id=501)
+    boris = await make_lead(clock, "Борис", chat_id=502)
+    vera = await make_lead(clock, "Вера", chat_id=503)
+    for webinar, lead in ((first, anna), (first, boris), (second, vera)):
+        await register(hub, clock, webinar, lead)
+    async with hub.transaction() as tx:
+        for webinar, lead, result in ((first, anna, "attended"), (first, boris, "not_attended")):
+            await tx.publish(classified(clock, webinar, Person(lead, 0), result, 30))
+
+    segment = parse_segment("registered", "", first.id)
+    assert segment == {"kind": "registered", "webinar": first.webinar_id}
+    check_complete(segment, "Hello")
+    assert await recipients(segment) == [501, 502]
+    assert await recipients({"kind": "registered"}) == [501, 502, 503]
+    attended = parse_segment("attendance", "attended", first.id)
+    assert attended is not None
+    assert await recipients(attended) == [501]
+    missed = parse_segment("attendance", "not_attended", second.id)
+    assert missed is not None
+    assert await recipients(missed) == []
+    assert parse_segment("role", "partner", first.id) is None
