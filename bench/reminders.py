@@ -35,7 +35,7 @@ from core.texts import Texts
 from handlers.scenarios import CONDITIONS, MOMENTS
 from handlers.webinar_scenarios import WEBINAR_REMINDERS, webinar_params
 from locales import load_catalogues
-from models import LeadEntry, Priority, StreamType, Webinar
+from models import LeadEntry, OutboxMessage, OutboxStatus, Priority, StreamType, Webinar
 from sandbox import FakeTelegram
 from scheduler import Waker
 from scheduler.engine import ScenarioEngine
@@ -45,7 +45,14 @@ OFFSET = 600  # the "10 minutes" reminder
 LEAD_TIME = 20.0  # seconds between the end of the set-up and the reminders falling due
 
 
-async def main(registrants: int, bulk: int) -> None:
+async def progress(reminders: dict[int, float], bulk: list[float]) -> None:
+    while True:
+        await asyncio.sleep(10)
+        queued = await OutboxMessage.filter(status=OutboxStatus.PENDING).count()
+        print(f"  … {len(reminders)} reminders and {len(bulk)} bulk sent, {queued} queued")
+
+
+async def main(registrants: int, bulk: int, verbose: bool) -> None:
     async with temp_database() as (_, settings):
         clock = SystemClock()
         hub = SignalHub(clock, dispatch=False)
@@ -137,6 +144,8 @@ async def main(registrants: int, bulk: int) -> None:
             waker = Waker(engine.tick, engine.next_due, clock)
             engine.on_schedule = waker.schedule
             tasks = [asyncio.create_task(waker.run()), asyncio.create_task(sender.run())]
+            if verbose:
+                tasks.append(asyncio.create_task(progress(reminder_sent, bulk_sent_at)))
             await tg.wait_until(
                 lambda: len(reminder_sent) >= registrants, timeout=LEAD_TIME + OFFSET + 120
             )
@@ -170,5 +179,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--registrants", type=int, default=5_000)
     parser.add_argument("--bulk", type=int, default=2_000)
+    parser.add_argument("--verbose", action="store_true", help="progress every 10 s")
     args = parser.parse_args()
-    asyncio.run(main(args.registrants, args.bulk))
+    asyncio.run(main(args.registrants, args.bulk, args.verbose))
