@@ -182,7 +182,7 @@ def test_reminder_offsets_are_set_shown_and_checked(
 ) -> None:
     slug = run(capsys, *CREATE, "--reminders", "2h, 15m,2h")[1].splitlines()[-1]
     assert read(cli_db)[1][0].reminder_offsets == [7200, 900]
-    code, out, _ = run(capsys, "show", slug)
+    _, out, _ = run(capsys, "show", slug)
     assert "reminders:   2h, 15m before the start" in out
     assert run(capsys, "edit", slug, "--reminders", "off")[0] == 0
     assert read(cli_db)[1][0].reminders == ()
