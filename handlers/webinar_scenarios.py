@@ -10,7 +10,9 @@ Reminders go at the webinar's own offsets (`reminder_offsets`, 24 h, 1 h and 10 
 before the start by default; at most `REMINDERS_MAX`). A reminder whose time had passed
 when the run began (a late registrant) is skipped; one who registered after every
 reminder's time gets one "starting soon" instead. After a slow restart only the latest
-reminder that is due goes, not all the ones missed. All of them are CRITICAL in the
+reminder that is due goes, not all the ones missed. A lead without a Telegram chat when a
+reminder is due misses that one (a `Send` would wait for the chat and go out stale); the
+ones after it reach them once they open the bot. All of them are CRITICAL in the
 outbox: they overtake everything else, so a crowd's "10 minutes" leaves before the start.
 """
 
@@ -93,8 +95,8 @@ def _reminder_time(slot: int) -> Moment:
 def _reminder_due(slot: int) -> Condition:
     async def condition(ctx: RunContext) -> bool:
         webinar = await _upcoming(ctx)
-        if webinar is None or slot >= len(webinar.reminders):
-            return False
+        if webinar is None or slot >= len(webinar.reminders) or ctx.lead.chat_id is None:
+            return False  # without a chat the message would wait and be stale when it went
         offsets, now = webinar.reminders, ctx.clock.now()
         if webinar.starts_at - offsets[slot] < ctx.run.started_at:
             return False  # already past when the lead registered (or the webinar moved)
@@ -103,7 +105,7 @@ def _reminder_due(slot: int) -> Condition:
 
     condition.__doc__ = (
         f"reminder {slot + 1} exists, was ahead when the run began, the next one is not "
-        "due yet, and the webinar is scheduled and not started"
+        "due yet, the webinar is scheduled and not started, and the lead has a chat"
     )
     return condition
 
@@ -111,7 +113,7 @@ def _reminder_due(slot: int) -> Condition:
 async def too_late_for_every_reminder(ctx: RunContext) -> bool:
     """The lead registered after every reminder's time, before the start: one catch-up."""
     webinar = await _upcoming(ctx)
-    if webinar is None or not webinar.reminders:
+    if webinar is None or not webinar.reminders or ctx.lead.chat_id is None:
         return False
     return webinar.starts_at - webinar.reminders[-1] < ctx.run.started_at
 
@@ -135,9 +137,9 @@ async def five_minutes_in(ctx: RunContext) -> float | None:
 
 
 async def live_and_not_entered(ctx: RunContext) -> bool:
-    """The webinar is live and the lead has not entered the room."""
+    """The webinar is live, the lead has a chat and has not entered the room."""
     webinar = await webinar_of(ctx)
-    if webinar is None or webinar.status != WebinarStatus.LIVE:
+    if webinar is None or webinar.status != WebinarStatus.LIVE or ctx.lead.chat_id is None:
         return False
     entered = (
         await WebinarRegistration.filter(

@@ -11,7 +11,7 @@ from typing import Any
 from core.clock import FakeClock
 from core.webinar_rules import WebinarDraft
 from core.webinars import edit_webinar, set_status
-from models import OutboxMessage, Priority, WebinarRegistration, WebinarStatus
+from models import LeadEntry, OutboxMessage, Priority, WebinarRegistration, WebinarStatus
 from sandbox import FakeTelegram
 from tests.webinar_flow_support import (
     at,
@@ -209,3 +209,26 @@ async def test_post_webinar_routes_to_the_follow_ups_with_and_without_a_recordin
         assert missed["text"].startswith("Борис, нам не хватало вас на вебинаре «Без записи»")
         assert "Запись" not in missed["text"]
         assert buttons(missed) == []
+
+
+async def test_a_lead_without_a_chat_misses_the_reminders_due_before_they_open_the_bot(
+    product: Callable[..., Any], telegram: tuple[FakeTelegram, str], clock: FakeClock
+) -> None:
+    fake, _ = telegram
+    async with product() as rt:
+        webinar = await make_webinar(rt.hub, clock)
+        start = webinar.starts_at
+        anna = await person(rt, fake, clock, "Анна")
+        await LeadEntry.filter(id=anna.lead.id).update(chat_id=None)
+        await registered(rt, clock, webinar, anna)
+        await at(rt, clock, start - 24 * H)
+        await at(rt, clock, start - 2 * H)
+        await LeadEntry.filter(id=anna.lead.id).update(chat_id=anna.chat_id)
+        await rt.engine.wake(anna.lead.id)  # what binding (core_lead_bound) does
+        await at(rt, clock, start - 2 * H)
+        assert texts(fake, anna.chat_id) == []  # no stale "24 hours" now
+        await at(rt, clock, start - H)
+        await at(rt, clock, start - 600)
+        got = texts(fake, anna.chat_id)
+        assert len(got) == 2
+        assert got[0].startswith(reminder("Анна", "1 ч"))
