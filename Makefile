@@ -52,6 +52,7 @@ bench: install  ## run the benchmarks in bench/ and print their figures (about 1
 	$(PY) bench/ingest.py
 	$(PY) bench/scheduler.py
 	$(PY) bench/delivery.py
+	$(PY) bench/reminders.py
 	$(PY) bench/room.py
 
 # Browser tests drive Debian's chromium through Playwright; never a downloaded browser.

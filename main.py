@@ -45,7 +45,8 @@ from core.texts import Texts
 from docsgen import write_docs
 from handlers import Deps, subscribe_all
 from handlers.broadcasts import update_broadcast_progress
-from handlers.scenarios import CONDITIONS, SCENARIOS
+from handlers.scenarios import CONDITIONS, MOMENTS, SCENARIOS
+from handlers.webinar_scenarios import webinar_params
 from locales import load_catalogues
 from scheduler import Waker, create_scheduler
 from scheduler.engine import ScenarioEngine
@@ -103,7 +104,9 @@ def wire(
         base_url=settings.base_url, sandbox=settings.sandbox, secret_key=settings.secret_key
     )
     texts = Texts(load_catalogues(), settings.default_locale)
-    validate(SCENARIOS, conditions=CONDITIONS, settings=settings, messages=texts.has)
+    validate(
+        SCENARIOS, conditions=CONDITIONS, settings=settings, messages=texts.has, moments=MOMENTS
+    )
     engine = ScenarioEngine(
         {s.name: s for s in SCENARIOS},
         conditions=CONDITIONS,
@@ -111,6 +114,8 @@ def wire(
         clock=clock,
         settings=settings,
         translate=texts,
+        moments=MOMENTS,
+        params=webinar_params(links, texts),
     )
     deps = Deps(
         settings,

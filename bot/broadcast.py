@@ -14,19 +14,30 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.access import allowed
-from bot.callbacks import BroadcastDecision, BroadcastSegment, SegmentKind
+from bot.callbacks import (
+    BroadcastDecision,
+    BroadcastSegment,
+    BroadcastWebinarSegment,
+    SegmentKind,
+)
 from bot.context import Translate
 from bot.outbox import Button, Buttons
 from bot.prompts import ask, on_prompt
 from bot.replies import Reply
-from core.broadcasts import ATTENDANCE, IncompleteBroadcast, parse_segment, recipients
+from core.broadcasts import (
+    ATTENDANCE,
+    IncompleteBroadcast,
+    parse_segment,
+    recipients,
+    segment_webinars,
+)
 from core.clock import Clock
 from core.hub import SignalHub
 from core.roles import ROLES, Capability
 from core.texts import Texts
 from handlers.broadcasts import confirm_broadcast
 from locales import N_
-from models import Broadcast, BroadcastStatus, CrmStatus, User
+from models import Broadcast, BroadcastStatus, CrmStatus, User, Webinar
 
 router: Final[Router] = Router(name=__name__)
 
@@ -38,11 +49,15 @@ TEXT_LIMIT = 4096
 async def broadcast_command(message: Message, user: User, t: Translate, reply: Reply) -> None:
     if not await allowed(user, NEED, t, reply):
         return
-    await reply(html.escape(t(N_("Who should get the broadcast?"))), _segments(t))
+    webinars = await segment_webinars()
+    await reply(html.escape(t(N_("Who should get the broadcast?"))), _segments(t, webinars))
 
 
-def _segments(t: Translate) -> Buttons:
-    def button(label: str, kind: SegmentKind, value: str = "") -> Button:
+def _segments(t: Translate, webinars: list[Webinar]) -> Buttons:
+    def button(label: str, kind: SegmentKind, value: str = "", webinar: int = 0) -> Button:
+        if webinar and kind in ("registered", "attendance"):
+            of = BroadcastWebinarSegment(kind=kind, value=value, webinar=webinar)
+            return Button(label, callback=of.pack())
         return Button(label, callback=BroadcastSegment(kind=kind, value=value).pack())
 
     roles = [button(f"👤 {r.value}", "role", r.value) for r in ROLES]
@@ -50,6 +65,13 @@ def _segments(t: Translate) -> Buttons:
     webinar = [button(t(N_("Registered for a webinar")), "registered")]
     attendance = {"attended": N_("Attended"), "not_attended": N_("Did not attend")}
     webinar += [button(t(attendance[a]), "attendance", a) for a in ATTENDANCE]
+    # One row per recent webinar: its registrants, who attended it, who did not.
+    for w in webinars:
+        title = w.title if len(w.title) <= 24 else w.title[:23] + "…"
+        webinar.append(button(f"«{title}»: {t(N_('registered'))}", "registered", "", w.id))
+        webinar += [
+            button(f"«{title}»: {t(attendance[a])}", "attendance", a, w.id) for a in ATTENDANCE
+        ]
     return tuple(
         tuple(group[i : i + 3]) for group in (roles, crm, webinar) for i in range(0, len(group), 3)
     )
@@ -61,15 +83,23 @@ def _segment_name(segment: dict[str, Any], t: Translate) -> str:
         return t(N_("role: {value}")).format(value=value)
     if kind == "crm":
         return t(N_("CRM status: {value}")).format(value=value)
+    webinar = segment.get("webinar")
     if kind == "registered":
+        if webinar:
+            return t(N_("registered for webinar #{webinar}")).format(webinar=webinar)
         return t(N_("registered for a webinar"))
+    if webinar:
+        return t(N_("attendance at webinar #{webinar}: {value}")).format(
+            value=value, webinar=webinar
+        )
     return t(N_("webinar attendance: {value}")).format(value=value)
 
 
 @router.callback_query(BroadcastSegment.filter())
+@router.callback_query(BroadcastWebinarSegment.filter())
 async def choose_segment(
     query: CallbackQuery,
-    callback_data: BroadcastSegment,
+    callback_data: BroadcastSegment | BroadcastWebinarSegment,
     user: User,
     t: Translate,
     reply: Reply,
@@ -77,7 +107,8 @@ async def choose_segment(
 ) -> None:
     if not await allowed(user, NEED, t, query):
         return
-    segment = parse_segment(callback_data.kind, callback_data.value)
+    webinar = getattr(callback_data, "webinar", 0)
+    segment = parse_segment(callback_data.kind, callback_data.value, webinar)
     if segment is None:
         await query.answer(t(N_("This button is not valid.")), show_alert=True)
         return

@@ -107,6 +107,14 @@ class BroadcastSegment(CallbackData, prefix="bcs"):
     value: Annotated[str, Field(pattern=r"^[a-z_]{0,32}$")] = ""
 
 
+class BroadcastWebinarSegment(CallbackData, prefix="bcw"):
+    """A webinar segment of one webinar: its registrants, or those classified at it."""
+
+    kind: Literal["registered", "attendance"]
+    value: Annotated[str, Field(pattern=r"^[a-z_]{0,32}$")] = ""
+    webinar: Id
+
+
 class BroadcastDecision(CallbackData, prefix="bc"):
     broadcast_id: Id
     action: Literal["go", "cancel"]
@@ -155,6 +163,7 @@ FAMILIES: tuple[type[CallbackData], ...] = (
     UserRole,
     UserCapability,
     BroadcastSegment,
+    BroadcastWebinarSegment,
     BroadcastDecision,
     WebinarAction,
     WebinarsRefresh,

@@ -39,6 +39,7 @@ OPTIONS: tuple[tuple[str, str, str], ...] = (
     ("--slug", "slug", "the page address /w/<slug> (default: from title and date)"),
     ("--attend-percent", "attend_percent", "attended = present this %% of the live time (50)"),
     ("--attend-minutes", "attend_minutes", "… or at least this many minutes (20)"),
+    ("--reminders", "reminders", "reminders before the start: 24h,1h,10m (default), or off"),
 )
 REQUIRED_ON_CREATE = {"title", "start", "duration", "stream_type", "stream_url"}
 
@@ -213,12 +214,24 @@ async def cmd_show(
             f"≥ {webinar.attend_min_percent}% of the live time or ≥ "
             f"{webinar.attend_min_minutes} min",
         ),
+        ("reminders", _offsets(webinar.reminders)),
         ("registered", str(registered)),
         ("description", webinar.description or "—"),
     ]
     for label, value in lines:
         print(f"{label + ':':13}{value}")
     return 0
+
+
+def _offsets(seconds: tuple[int, ...]) -> str:
+    """`86400, 600` → `24h, 10m` (as `--reminders` takes them)."""
+    if not seconds:
+        return "off"
+    parts = []
+    for s in seconds:
+        unit, size = ("h", 3600) if s % 3600 == 0 else ("m", 60) if s % 60 == 0 else ("s", 1)
+        parts.append(f"{s // size}{unit}")
+    return ", ".join(parts) + " before the start"
 
 
 def _person(user: User | None) -> str:

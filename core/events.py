@@ -127,7 +127,11 @@ class CoreLeadBound(Event):
 @event(
     "scenario_start",
     summary="A scenario (e.g. `welcome`) starts for a lead.",
-    emitters=("scenario service: core_lead_created (web_form) → welcome",),
+    emitters=(
+        "scenario service: core_lead_created (web_form) → welcome",
+        "scenario service: client_webinar_registered → webinar_reminders",
+        "scenario service: post_webinar_route → post_webinar_attended | post_webinar_not_attended",
+    ),
 )
 @dataclass(frozen=True, kw_only=True)
 class ScenarioStart(Event):

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.settings import parse_duration
 from core.visible import visible_line, visible_text
 from locales import N_
 from models import StreamType
@@ -79,6 +80,7 @@ class WebinarDraft:
     slug: str | None = None
     attend_percent: str | None = None
     attend_minutes: str | None = None
+    reminders: str | None = None  # "24h,1h,10m" before the start; "off" for none
     given: set[str] = field(default_factory=set, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -140,6 +142,28 @@ def parse_int(value: str, field_name: str, low: int, high: int) -> int:
             field_name, N_("a whole number from {low} to {high}"), low=low, high=high
         )
     return number
+
+
+REMINDERS_MAX = 5
+REMINDER_MAX_SECONDS = 14 * 24 * 3600
+
+
+def parse_reminders(value: str) -> list[int]:
+    """`24h,1h,10m` → seconds before the start, largest first; `off` → none."""
+    text = value.strip().lower()
+    if text in ("off", "none", "-"):
+        return []
+    try:
+        seconds = {int(parse_duration(part.strip())) for part in text.split(",")}
+    except ValueError:
+        raise WebinarInvalid(
+            "reminders", N_("{value!r} is not a list of times like 24h,1h,10m"), value=value
+        ) from None
+    if len(seconds) > REMINDERS_MAX or not all(60 <= s <= REMINDER_MAX_SECONDS for s in seconds):
+        raise WebinarInvalid(
+            "reminders", N_("at most {count} times, each from 1m to 14d"), count=REMINDERS_MAX
+        )
+    return sorted(seconds, reverse=True)
 
 
 def parse_stream_type(value: str) -> StreamType:

@@ -40,6 +40,7 @@ from core.webinar_rules import (
     check_stream_url,
     clean_text,
     parse_int,
+    parse_reminders,
     parse_slug,
     parse_start,
     parse_stream_type,
@@ -164,6 +165,8 @@ def _values(draft: WebinarDraft, current: Webinar | None, now: float) -> dict[st
         keep_chat = None if current is None or "chat" in given else current.chat_enabled
         chat = draft.chat if draft.chat is not None else _chat_word(keep_chat, stream_type)
         values["chat_enabled"] = check_chat(stream_type, chat)
+    if "reminders" in given:
+        values["reminder_offsets"] = parse_reminders(draft.reminders or "")
     if "recording_url" in given:
         url = (draft.recording_url or "").strip()
         values["recording_url"] = parse_url(url, "recording_url") if url else None

@@ -9,7 +9,7 @@ from docsgen.markdown import bullets, code, header, table
 from docsgen.render_events import CONSUMERS_DOC, consumer_names
 from docsgen.seed import SCENARIOS as SEED_SCENARIOS
 from docsgen.sources import Sources
-from scheduler.scenario import Branch, Emit, Scenario, Send, Step, Stop, Wait, WaitUntil
+from scheduler.scenario import At, Branch, Emit, Scenario, Send, Step, Stop, Wait, WaitUntil
 
 SCENARIOS_DOC = "CLIENT_WEBINAR_SCENARIOS.md"
 SCENARIO_SERVICE_DOC = "CLIENT_WEBINAR_SCENARIO_SERVICE.md"
@@ -17,6 +17,7 @@ SCENARIO_SERVICE_DOC = "CLIENT_WEBINAR_SCENARIO_SERVICE.md"
 STEP_KINDS = {
     "Send": "send a localized message (waits until the lead has a Telegram chat)",
     "Wait": "wait a duration; a setting may override it",
+    "At": "wait until a named moment (computed again whenever the run is due)",
     "WaitUntil": "wait until a named condition holds, with an optional time-out",
     "Branch": "jump to a step (by id) on a named condition",
     "Emit": "emit an event of the catalogue",
@@ -34,6 +35,8 @@ def describe(step: Step) -> str:
     if isinstance(step, Wait):
         over = f", overridden by `{step.setting.upper()}`" if step.setting else ""
         return f"wait {step.duration}{over}"
+    if isinstance(step, At):
+        return f"wait until moment `{step.moment}`"
     if isinstance(step, WaitUntil):
         limit = f", time-out {step.timeout} → `{step.on_timeout}`" if step.timeout else ""
         return f"wait until `{step.condition}` (checked every {step.check_every}{limit})"
@@ -137,6 +140,8 @@ def scenario_service_doc(src: Sources) -> list[str]:
         ["condition", "holds when"],
         ([code(name), doc or "—"] for name, doc in src.conditions.items()),
     )
+    out += ["## Moments", ""]
+    out += table(["moment", "is"], ([code(name), doc or "—"] for name, doc in src.moments.items()))
     overrides = sorted(
         {
             (step.setting.upper(), str(step.duration), sc.name)

@@ -175,6 +175,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             "reminders before the webinar (conditional)",
             "reminders during the webinar, when the lead has not entered (conditional)",
         ),
+        definition="webinar_reminders",
     ),
     Scenario(
         "attendance → partner notice",

@@ -43,6 +43,7 @@ class Sources:
     packages: dict[str, str]  # top-level package (or main.py) → its docstring's first line
     scenarios: tuple[Scenario, ...]  # the declarative definitions the engine runs
     conditions: dict[str, str]  # condition name → its docstring's first line
+    moments: dict[str, str] = dataclasses.field(default_factory=dict)  # the same, of moments
 
     def consumers(self, event: str) -> tuple[Subscription, ...]:
         return self.subscriptions.get(event, ())
@@ -85,6 +86,7 @@ def collect(
         packages={part: _first_doc_line(root, part) for part in CODE_PARTS},
         scenarios=tuple(sorted(scenarios, key=lambda sc: sc.name)),
         conditions={name: first_line(fn.__doc__) for name, fn in sorted(conditions.items())},
+        moments={name: first_line(fn.__doc__) for name, fn in sorted(defined.MOMENTS.items())},
     )
 
 

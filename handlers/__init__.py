@@ -8,6 +8,8 @@ from handlers.deps import Deps
 from handlers.funnel import FunnelConsumers
 from handlers.presence import PresenceConsumers
 from handlers.reviews import ReviewConsumers
+from handlers.webinar_followups import WebinarFollowUps
+from handlers.webinar_reports import WebinarReports
 from handlers.webinars_live import LiveConsumers
 
 __all__ = ["Deps", "subscribe_all"]
@@ -20,3 +22,5 @@ def subscribe_all(hub: SignalHub, deps: Deps) -> None:
     BroadcastConsumers(deps).subscribe(hub)
     LiveConsumers(deps).subscribe(hub)
     PresenceConsumers(deps).subscribe(hub)
+    WebinarFollowUps(deps).subscribe(hub)
+    WebinarReports(deps).subscribe(hub)

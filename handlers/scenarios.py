@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from handlers.webinar_scenarios import WEBINAR_CONDITIONS, WEBINAR_MOMENTS, WEBINAR_SCENARIOS
 from locales import N_
-from scheduler.scenario import Condition, RunContext, Scenario, Send, Wait
+from scheduler.scenario import Condition, Moment, RunContext, Scenario, Send, Wait
 
 WELCOME = Scenario(
     name="welcome",
@@ -33,7 +34,7 @@ WELCOME = Scenario(
     ),
 )
 
-SCENARIOS: tuple[Scenario, ...] = (WELCOME,)
+SCENARIOS: tuple[Scenario, ...] = (WELCOME, *WEBINAR_SCENARIOS)
 
 
 async def lead_has_chat(ctx: RunContext) -> bool:
@@ -41,4 +42,5 @@ async def lead_has_chat(ctx: RunContext) -> bool:
     return ctx.lead.chat_id is not None
 
 
-CONDITIONS: dict[str, Condition] = {"lead_has_chat": lead_has_chat}
+CONDITIONS: dict[str, Condition] = {"lead_has_chat": lead_has_chat, **WEBINAR_CONDITIONS}
+MOMENTS: dict[str, Moment] = dict(WEBINAR_MOMENTS)

@@ -21,6 +21,8 @@ class EventRecord(Model):
 
     class Meta:
         table = "event_log"
+        # A webinar's events of one kind (its classifications, its form submissions).
+        indexes = (("name", "webinar_id"),)
 
 
 class DeliveryStatus(StrEnum):

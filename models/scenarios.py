@@ -35,6 +35,8 @@ class ScenarioRun(Model):
     due_at = fields.FloatField(null=True)
     # When the current wait began (for `wait_until` time-outs).
     waiting_since = fields.FloatField(null=True)
+    # `round`: set when the run is begun again from its first step (a rescheduled
+    # webinar's reminders); part of its messages' keys, so a new round's messages are new.
     context: dict[str, Any] = fields.JSONField(default=dict)
     attempts = fields.IntField(default=0)
     started_at = fields.FloatField()

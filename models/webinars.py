@@ -39,6 +39,9 @@ class StreamType(StrEnum):
     TELEGRAM = "telegram"  # a Telegram group/channel stream; the group's chat is the chat
 
 
+DEFAULT_REMINDER_OFFSETS = (24 * 3600, 3600, 600)
+
+
 class Webinar(Model):
     id = fields.BigIntField(primary_key=True)
     slug = fields.CharField(max_length=64, unique=True)
@@ -68,6 +71,9 @@ class Webinar(Model):
     attend_min_minutes = fields.IntField(default=20)
     # The speaker's call-to-action form is shown in the room (`core/offers.py`).
     offer_open = fields.BooleanField(default=False)
+    # When the reminders go, in seconds before the start, largest first; None: the defaults
+    # (24 h, 1 h, 10 min). `webinar create/edit --reminders`; read when each one is due.
+    reminder_offsets: list[int] | None = fields.JSONField(null=True)
     started_at = fields.FloatField(null=True)
     ended_at = fields.FloatField(null=True)
     # The last status change and who made it (None: the system), to tell a second presser.
@@ -88,6 +94,14 @@ class Webinar(Model):
     def ends_at(self) -> float:
         """The planned end: start plus the planned duration."""
         return self.starts_at + self.duration_min * 60
+
+    @property
+    def reminders(self) -> tuple[int, ...]:
+        """Seconds before the start at which reminders go, largest first."""
+        offsets = (
+            DEFAULT_REMINDER_OFFSETS if self.reminder_offsets is None else self.reminder_offsets
+        )
+        return tuple(sorted({int(o) for o in offsets}, reverse=True))
 
     @property
     def webinar_id(self) -> str:

@@ -21,8 +21,8 @@ from core.hub import Publisher, SignalHub
 from core.settings import Settings
 from models import LeadEntry, RunStatus, ScenarioRun
 from scheduler import runs, steps
-from scheduler.messages import Messages, Translate
-from scheduler.scenario import Condition, RunContext, Scenario
+from scheduler.messages import Messages, Params, Translate, no_params
+from scheduler.scenario import Condition, Moment, RunContext, Scenario
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +41,16 @@ class ScenarioEngine:
         settings: Settings,
         translate: Translate,
         on_schedule: Callable[[float], None] = lambda due_at: None,
+        moments: Mapping[str, Moment] | None = None,
+        params: Params = no_params,
     ) -> None:
         self.scenarios = dict(scenarios)
         self._conditions = conditions
+        self._moments = dict(moments or {})
         self._hub = hub
         self._clock = clock
         self._settings = settings
-        self._messages = Messages(translate, settings)
+        self._messages = Messages(translate, settings, params)
         # Told of every new due time, so the waker can fire on time instead of polling.
         self.on_schedule = on_schedule
 
@@ -67,6 +70,25 @@ class ScenarioEngine:
         """Something changed for this lead (e.g. it bound a chat): re-check its waits now."""
         now = self._clock.now()
         count = await runs.wake(lead_id, now)
+        if count:
+            self.on_schedule(now)
+        return count
+
+    async def wake_subject(self, scenario: str, subject: str) -> int:
+        """The data a scenario's runs about `subject` wait on changed: their waits are
+        computed again now (an `At` moves with a moved start; a condition is re-checked)."""
+        now = self._clock.now()
+        count = await runs.wake_subject(scenario, subject, now)
+        if count:
+            self.on_schedule(now)
+        return count
+
+    async def restart(self, scenario: str, subject: str, round_: str) -> int:
+        """Begin every run of `scenario` about `subject` again from its first step, as of
+        now, as round `round_` (its messages are new ones; the same round again sends
+        nothing twice). Runs cancelled for the lead's sake stay cancelled."""
+        now = self._clock.now()
+        count = await runs.restart(scenario, subject, round_, now)
         if count:
             self.on_schedule(now)
         return count
@@ -150,7 +172,7 @@ class ScenarioEngine:
         if scenario is None:
             runs.finish(run, RunStatus.FAILED, "scenario no longer defined", self._clock.now())
             return
-        env = steps.Env(scenario, self._conditions, self._messages)
+        env = steps.Env(scenario, self._conditions, self._messages, self._moments)
         for _ in range(MAX_STEPS_PER_ADVANCE):
             if run.step >= len(scenario.steps):
                 runs.finish(run, RunStatus.DONE, None, self._clock.now())

@@ -7,7 +7,7 @@ its own `delivery/` layer below the scheduler).
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -18,19 +18,35 @@ from models import LeadEntry, User
 from scheduler.scenario import RunContext, Send
 
 Translate = Callable[[str, str], str]  # (locale, msgid) -> text
+# More `{placeholders}` for a run's messages (the webinar's title, the personal room link),
+# given by the layer that knows them; values that go into the text are already escaped.
+Params = Callable[[RunContext, str], Awaitable[Mapping[str, str]]]  # (ctx, locale)
+
+
+async def no_params(ctx: RunContext, locale: str) -> Mapping[str, str]:
+    return {}
+
+
+def message_key(run_id: int, step: int, context: Mapping[str, object]) -> str:
+    """The outbox key of a run's step: once per run, step and round (a run begun again)."""
+    key = f"scenario:{run_id}:{step}"
+    return f"{key}:{context['round']}" if context.get("round") else key
 
 
 class Messages:
-    def __init__(self, translate: Translate, settings: Settings) -> None:
+    def __init__(
+        self, translate: Translate, settings: Settings, params: Params = no_params
+    ) -> None:
         self._translate = translate
         self._settings = settings
+        self._params = params
 
     async def queue(self, step: Send, ctx: RunContext) -> None:
         """Queue the step's message in the run's transaction, once (keyed by run and step)."""
         await enqueue(
             ctx.tx.connection,
             ctx.clock,
-            key=f"scenario:{ctx.run.id}:{ctx.run.step}",
+            key=message_key(ctx.run.id, ctx.run.step, ctx.run.context or {}),
             message=await self.render(step, ctx),
             priority=step.priority,
             lead_id=ctx.lead.id,
@@ -41,6 +57,7 @@ class Messages:
         params = _Missing(
             {"name": html.escape(ctx.lead.name or ""), "public_url": self._settings.base_url}
         )
+        params.update(await self._params(ctx, locale))
         buttons = tuple(
             tuple(
                 Button(

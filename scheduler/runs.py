@@ -72,6 +72,40 @@ async def wake(lead_id: int, now: float) -> int:
     return int(count)
 
 
+async def wake_subject(scenario: str, subject: str, now: float) -> int:
+    """Every waiting run of `scenario` about `subject` due now; how many."""
+    count = await ScenarioRun.filter(
+        scenario=scenario, subject=subject, status=RunStatus.WAITING, due_at__gt=now
+    ).update(due_at=now)
+    return int(count)
+
+
+async def restart(scenario: str, subject: str, round_: str, now: float) -> int:
+    """Runs of `scenario` about `subject` (waiting, running or done) begin again at step 0.
+
+    On PostgreSQL a run another process holds is updated once its step commits (the
+    row lock); on SQLite the transactions take turns. Either way the run's own save
+    cannot overwrite the restart afterwards.
+    """
+    count = await ScenarioRun.filter(
+        scenario=scenario,
+        subject=subject,
+        status__in=[RunStatus.WAITING, RunStatus.RUNNING, RunStatus.DONE],
+    ).update(
+        status=RunStatus.WAITING,
+        step=0,
+        due_at=now,
+        waiting_since=None,
+        started_at=now,
+        finished_at=None,
+        last_error=None,
+        attempts=0,
+        context={"round": round_},
+        updated_at=now,
+    )
+    return int(count)
+
+
 async def cancel(lead_id: int, scenario: str | None, reason: str, now: float) -> int:
     query = ScenarioRun.filter(lead_id=lead_id, status__in=[RunStatus.WAITING, RunStatus.RUNNING])
     if scenario is not None:

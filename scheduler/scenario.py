@@ -7,15 +7,18 @@
     ))
 
 Steps: `Send` a localized message (it waits until the lead has a Telegram chat), `Wait` a
-duration, `WaitUntil` a named condition (with a time-out), `Branch` on a condition, `Emit`
-an event of the catalogue, `Stop`. Jumps name a step by its `id`. A condition is an async
-function of the run's `RunContext`; both live here with the steps, below the engine.
+duration, `At` a named moment (a time computed from the data when the step is due, e.g. one
+hour before the webinar's start), `WaitUntil` a named condition (with a time-out), `Branch`
+on a condition, `Emit` an event of the catalogue, `Stop`. Jumps name a step by its `id`. A
+condition is an async function of the run's `RunContext`, a moment one that gives a time
+(or None); they live here with the steps, below the engine.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from core.clock import Clock
 from core.events import CATALOGUE
@@ -34,9 +37,13 @@ class RunContext:
     clock: Clock
     settings: Settings
     tx: Publisher
+    # What the conditions, moments and messages of one advance read once (e.g. the webinar).
+    memo: dict[str, Any] = field(default_factory=dict)
 
 
 Condition = Callable[[RunContext], Awaitable[bool]]
+# A time (unix seconds) the run waits for, computed again each time the step is due.
+Moment = Callable[[RunContext], Awaitable[float | None]]
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,17 @@ class Wait:
     duration: str | float
     # A Settings field that overrides `duration` (e.g. WELCOME_FOLLOWUP_DELAY).
     setting: str | None = None
+    id: str = ""
+
+
+@dataclass(frozen=True)
+class At:
+    """Wait until the named moment (None, or a time already past: go on at once).
+
+    The moment is computed again whenever the run is due, so waking the run after the
+    data changed (a webinar moved) moves the wait."""
+
+    moment: str
     id: str = ""
 
 
@@ -92,7 +110,7 @@ class Stop:
     id: str = ""
 
 
-Step = Send | Wait | WaitUntil | Branch | Emit | Stop
+Step = Send | Wait | At | WaitUntil | Branch | Emit | Stop
 STOP = "stop"
 
 
@@ -123,8 +141,10 @@ def validate(
     conditions: Mapping[str, Condition],
     settings: Settings,
     messages: Callable[[str], bool],
+    moments: Mapping[str, Moment] | None = None,
 ) -> None:
     """Check every reference a scenario makes before the first lead depends on it."""
+    known_moments = moments or {}
     seen: set[str] = set()
     for sc in scenarios:
         if sc.name in seen:
@@ -138,6 +158,8 @@ def validate(
         _duration(sc.name, "chat_wait", sc.chat_wait)
         for n, step in enumerate(sc.steps):
             where = f"scenario {sc.name!r}, step {n + 1} ({type(step).__name__})"
+            if isinstance(step, At) and step.moment not in known_moments:
+                raise ScenarioError(f"{where}: unknown moment {step.moment!r}")
             _validate_step(step, sc, where, conditions, settings, messages)
 
 

@@ -8,7 +8,7 @@ outbox row of a `Send`, the event of an `Emit`) go through the run's transaction
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.events import CATALOGUE, Event
@@ -17,9 +17,11 @@ from models import RunStatus
 from scheduler import runs
 from scheduler.messages import Messages
 from scheduler.scenario import (
+    At,
     Branch,
     Condition,
     Emit,
+    Moment,
     RunContext,
     Scenario,
     Send,
@@ -38,6 +40,7 @@ class Env:
     scenario: Scenario
     conditions: Mapping[str, Condition]
     messages: Messages
+    moments: Mapping[str, Moment] = field(default_factory=dict)
 
 
 async def send(step: Send, ctx: RunContext, env: Env) -> bool:
@@ -62,6 +65,16 @@ async def wait(step: Wait, ctx: RunContext, env: Env) -> bool:
     since = run.waiting_since if run.waiting_since is not None else now
     if now < since + seconds:
         runs.park(run, since + seconds, since=since)
+        return False
+    runs.goto(run, run.step + 1)
+    return True
+
+
+async def at(step: At, ctx: RunContext, env: Env) -> bool:
+    run, now = ctx.run, ctx.clock.now()
+    when = await env.moments[step.moment](ctx)
+    if when is not None and when > now:
+        runs.park(run, when)
         return False
     runs.goto(run, run.step + 1)
     return True
@@ -116,6 +129,7 @@ StepRunner = Callable[[Any, RunContext, Env], Awaitable[bool]]
 STEPS: Mapping[type[Step], StepRunner] = {
     Send: send,
     Wait: wait,
+    At: at,
     WaitUntil: wait_until,
     Branch: branch,
     Emit: emit,

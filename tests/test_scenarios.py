@@ -288,11 +288,17 @@ def test_definitions_are_validated_at_start(settings: Settings) -> None:
 
 def test_the_shipped_scenarios_are_valid(settings: Settings) -> None:
     from core.texts import Texts
-    from handlers.scenarios import SCENARIOS
+    from handlers.scenarios import MOMENTS, SCENARIOS
     from locales import load_catalogues
+    from scheduler.scenario import At
 
     texts = Texts(load_catalogues(), "ru")
-    validate(SCENARIOS, conditions=CONDITIONS, settings=settings, messages=texts.has)
+    validate(
+        SCENARIOS, conditions=CONDITIONS, settings=settings, messages=texts.has, moments=MOMENTS
+    )
+    unknown = Scenario("x", steps=(At("no_such_moment"),))
+    with pytest.raises(ScenarioError, match="unknown moment 'no_such_moment'"):
+        validate([unknown], conditions=CONDITIONS, settings=settings, messages=texts.has)
 
 
 async def test_one_failing_run_does_not_hold_back_the_others(

@@ -174,3 +174,24 @@ def test_edit_and_set_status_through_core(
         ("core_webinar_set_status", "finished"),
     ]
     assert webinar.status == "finished"
+
+
+def test_reminder_offsets_are_set_shown_and_checked(
+    cli_db: str,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    slug = run(capsys, *CREATE, "--reminders", "2h, 15m,2h")[1].splitlines()[-1]
+    assert read(cli_db)[1][0].reminder_offsets == [7200, 900]
+    _, out, _ = run(capsys, "show", slug)
+    assert "reminders:   2h, 15m before the start" in out
+    assert run(capsys, "edit", slug, "--reminders", "off")[0] == 0
+    assert read(cli_db)[1][0].reminders == ()
+    assert run(capsys, "edit", slug, "--reminders", "soon") == (
+        2,
+        "",
+        "error: --reminders: 'soon' is not a list of times like 24h,1h,10m\n",
+    )
+    assert run(capsys, "edit", slug, "--reminders", "1d,2d,3d,4d,5d,6d")[0] == 2
+    assert run(capsys, "edit", slug, "--reminders", "30s")[0] == 2
+    assert run(capsys, "edit", slug, "--reminders", "24h,1h,10m")[0] == 0
+    assert read(cli_db)[1][0].reminders == (86400, 3600, 600)
