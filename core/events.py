@@ -302,6 +302,46 @@ class CoreLeadsExported(Event):
 
 
 @event(
+    "core_broadcast_drafted",
+    summary="Someone with `broadcast` chose a segment: a draft broadcast waits for its text.",
+    emitters=("bot: /broadcast",),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreBroadcastDrafted(Event):
+    broadcast_id: int
+    segment: dict[str, str]
+    actor: str
+    actor_user_id: int | None = None
+
+
+@event(
+    "core_broadcast_text_set",
+    summary="A draft broadcast got its text (Telegram HTML, as the recipients will see it).",
+    emitters=("bot: /broadcast",),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreBroadcastTextSet(Event):
+    broadcast_id: int
+    text: str
+    actor: str
+    actor_user_id: int | None = None
+
+
+@event(
+    "core_broadcast_cancelled",
+    summary="A draft broadcast was cancelled by its author, or at Confirm because nobody is "
+    "in its segment any more; nothing was sent.",
+    emitters=("bot: /broadcast",),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreBroadcastCancelled(Event):
+    broadcast_id: int
+    reason: str  # "author" | "empty_segment"
+    actor: str
+    actor_user_id: int | None = None
+
+
+@event(
     "core_broadcast_confirmed",
     summary="A broadcast to a segment was confirmed; its messages go out through the outbox "
     "at bulk priority, with a progress message to its author.",
