@@ -137,6 +137,19 @@ class ScenarioStart(Event):
 
 
 @event(
+    "core_lead_unsubscribed",
+    summary="The lead asked for no more messages (`/stop`): their scenario runs are cancelled.",
+    emitters=("bot: /stop",),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreLeadUnsubscribed(Event):
+    lead_id: int
+    user_id: int
+    actor: str
+    actor_user_id: int | None = None
+
+
+@event(
     "telegram_chat_unreachable",
     summary="Telegram answered 403 (the user blocked the bot): nothing more is sent there.",
     emitters=("delivery: outbox sender",),
