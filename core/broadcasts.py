@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.actors import done_by
+from core.attendance import VERDICTS, Stage, leads_at
 from core.clock import Clock
 from core.events import (
     CoreBroadcastCancelled,
@@ -30,14 +31,13 @@ from models import (
     Broadcast,
     BroadcastStatus,
     CrmStatus,
-    EventRecord,
     LeadEntry,
     Role,
     TelegramChat,
     User,
 )
 
-ATTENDANCE = ("attended", "not_attended")
+ATTENDANCE: tuple[str, ...] = tuple(v.value for v in VERDICTS)
 PROGRESS_KEY = "bc:{id}:progress"
 RECIPIENT_KEY = "bc:{id}:to:{chat_id}"
 ROLE_VALUES = frozenset(r.value for r in Role)
@@ -198,15 +198,10 @@ async def recipients(segment: dict[str, str]) -> list[int]:
             "chat_id", flat=True
         )
         chats = [int(c) for c in rows]  # type: ignore[call-overload]
-    elif kind in ("registered", "attendance"):
-        name = "client_webinar_registered"
-        if kind == "attendance":
-            name = "client_webinar_attendance_classified"
-        rows = await EventRecord.filter(name=name, lead_id__not_isnull=True).values_list(
-            "lead_id", "payload"
-        )
-        ids = {lead for lead, p in rows if kind == "registered" or p.get("attendance") == value}
-        chats = await _lead_chats(sorted(ids))
+    elif kind == "registered":
+        chats = await _lead_chats(sorted(await leads_at(Stage.REGISTERED)))
+    elif kind == "attendance" and value in ATTENDANCE:
+        chats = await _lead_chats(sorted(await leads_at(Stage(value))))
     else:
         return []
     blocked = set(
