@@ -39,8 +39,7 @@ async def test_an_admin_cannot_change_their_own_role_or_withdraw_their_own_right
 
     assert (await User.get(id=ada.id)).role == Role.ADMIN
     assert await can(ada, C.USERS_MANAGE_ROLES)
-    names = await EventRecord.all().values_list("name", flat=True)
-    assert names == ["core_user_capability_set"]
+    assert [e.name for e in await EventRecord.all()] == ["core_user_capability_set"]
 
 
 async def test_the_system_cannot_take_the_right_from_its_last_holder(
