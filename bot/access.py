@@ -44,8 +44,3 @@ async def allowed_any(
     else:
         await answer(text)
     return False
-
-
-def actor_of(user: User | None) -> str:
-    """How events name who did something: "system" (the CLI) or "user:<id>"."""
-    return "system" if user is None else f"user:{user.id}"

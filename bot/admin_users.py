@@ -2,8 +2,9 @@
 
 Every screen and every press needs `users_manage_roles`; the changes are the Core
 commands `set_role` / `set_capability` with the admin as actor (stored with their events).
-An admin cannot lock themselves out: no change of their own role, no withdrawal of their
-own `users_manage_roles`.
+The lockout rules (no change of one's own role, no withdrawal of one's own
+`users_manage_roles`, never the last holder's) are the commands'; this screen shows the
+refusal.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from core.people import Change, display_name, history_of, search_users
 from core.roles import ROLES, Capability, overrides_of
 from core.settings import Settings
 from core.telegram_limits import fit_plain
-from core.users import NotAllowed, UserView, set_capability, set_role
+from core.users import LockedOut, Lockout, NotAllowed, UserView, set_capability, set_role
 from locales import N_
 from models import User
 
@@ -37,6 +38,15 @@ router: Final[Router] = Router(name=__name__)
 
 NEED = Capability.USERS_MANAGE_ROLES
 LABEL_LIMIT = 48  # UTF-16 units of a name on a button
+LOCKOUTS: Final[dict[Lockout, str]] = {
+    Lockout.OWN_ROLE: N_("You cannot change your own role: ask another admin."),
+    Lockout.OWN_RIGHT: N_(
+        "You cannot withdraw your own right to manage people: ask another admin."
+    ),
+    Lockout.LAST_MANAGER: N_(
+        "This would leave nobody who can manage people: give the right to someone else first."
+    ),
+}
 
 
 @router.message(Command("users"))
@@ -113,6 +123,9 @@ async def users_press(
     except NotAllowed:  # rights changed between the check above and the command
         await query.answer(refusal(t, NEED), show_alert=True)
         return
+    except LockedOut as refused:
+        await query.answer(t(LOCKOUTS[refused.reason]), show_alert=True)
+        return
     if note is not None:
         await query.answer(note, show_alert=True)
         return
@@ -133,15 +146,11 @@ async def _change(
     """Apply one press; a refusal's text, or None when the change was made."""
     assert target.telegram_id is not None
     if isinstance(press, UserRole):
-        if target.id == actor.id:
-            return t(N_("You cannot change your own role: ask another admin."))
         if target.role == press.role:
             return t(N_("Nothing to change."))
         await set_role(hub, clock, target.telegram_id, press.role, actor=actor)
         return None
     capability, granted = press.capability, press.grant
-    if target.id == actor.id and capability is NEED and not granted:
-        return t(N_("You cannot withdraw your own right to manage people: ask another admin."))
     view = UserView(target, await overrides_of(target))
     if (capability in view.capabilities) == granted:
         return t(N_("Nothing to change."))

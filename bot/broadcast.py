@@ -1,7 +1,8 @@
 """/broadcast: a segment by button, the text as the next message, a preview, Confirm.
 
-Nothing is sent before Confirm. Every step re-checks `broadcast`; the sending itself is
-`handlers/broadcasts.py` (through the outbox at bulk priority, with a progress message).
+Nothing is sent before Confirm. Every step re-checks `broadcast`; the draft's changes are
+the commands of `core/broadcasts.py`, the sending is `handlers/broadcasts.py` (through the
+outbox at bulk priority, with a progress message).
 """
 
 from __future__ import annotations
@@ -27,9 +28,12 @@ from bot.replies import Reply
 from core.broadcasts import (
     ATTENDANCE,
     IncompleteBroadcast,
-    parse_segment,
+    author_draft,
+    cancel_broadcast,
+    draft_broadcast,
     recipients,
     segment_webinars,
+    set_broadcast_text,
 )
 from core.clock import Clock
 from core.hub import SignalHub
@@ -37,7 +41,7 @@ from core.roles import ROLES, Capability
 from core.texts import Texts
 from handlers.broadcasts import confirm_broadcast
 from locales import N_
-from models import Broadcast, BroadcastStatus, CrmStatus, User, Webinar
+from models import CrmStatus, User, Webinar
 
 router: Final[Router] = Router(name=__name__)
 
@@ -103,19 +107,21 @@ async def choose_segment(
     user: User,
     t: Translate,
     reply: Reply,
+    hub: SignalHub,
     clock: Clock,
 ) -> None:
     if not await allowed(user, NEED, t, query):
         return
     webinar = getattr(callback_data, "webinar", 0)
-    segment = parse_segment(callback_data.kind, callback_data.value, webinar)
-    if segment is None:
+    draft = await draft_broadcast(
+        hub, clock, user, callback_data.kind, callback_data.value, webinar
+    )
+    if draft is None:
         await query.answer(t(N_("This button is not valid.")), show_alert=True)
         return
-    draft = await Broadcast.create(author_id=user.id, segment=segment, created_at=clock.now())
     await ask(clock, user, "broadcast_text", broadcast_id=draft.id)
     text = t(N_("Segment — {segment}. Now send the text of the message (/cancel to stop)."))
-    await reply(html.escape(text.format(segment=_segment_name(segment, t))))
+    await reply(html.escape(text.format(segment=_segment_name(draft.segment, t))))
     await query.answer()
 
 
@@ -126,11 +132,10 @@ async def broadcast_text_answer(
     t: Translate = wf["t"]
     reply: Reply = wf["reply"]
     clock: Clock = wf["clock"]
+    hub: SignalHub = wf["hub"]
     if not await allowed(user, NEED, t, reply):
         return
-    draft = await Broadcast.get_or_none(
-        id=int(data.get("broadcast_id", 0)), author_id=user.id, status=BroadcastStatus.DRAFT
-    )
+    draft = await author_draft(int(data.get("broadcast_id", 0)), user)
     if draft is None:
         await reply(html.escape(t(N_("That question has expired. Please start again."))))
         return
@@ -140,8 +145,7 @@ async def broadcast_text_answer(
         await ask(clock, user, "broadcast_text", broadcast_id=draft.id)
         await reply(html.escape(t(N_("The text must be 1 to 4096 characters. Send it again."))))
         return
-    # Only a draft takes a text: a confirmed broadcast sends what was confirmed.
-    if not await Broadcast.filter(id=draft.id, status=BroadcastStatus.DRAFT).update(text=body):
+    if not await set_broadcast_text(hub, clock, draft.id, user, body):
         await reply(html.escape(t(N_("This broadcast can no longer be changed."))))
         return
     draft.text = body
@@ -177,10 +181,7 @@ async def decide(
     broadcast_id, action = callback_data.broadcast_id, callback_data.action
     message_id = query.message.message_id
     if action == "cancel":
-        dropped = await Broadcast.filter(
-            id=broadcast_id, author_id=user.id, status=BroadcastStatus.DRAFT
-        ).update(status=BroadcastStatus.CANCELLED)
-        if not dropped:
+        if not await cancel_broadcast(hub, clock, broadcast_id, user):
             await query.answer(t(N_("This broadcast can no longer be changed.")), show_alert=True)
             return
         await reply.edit(message_id, html.escape(t(N_("Broadcast cancelled. Nothing was sent."))))

@@ -22,6 +22,7 @@ from bot.lead_notes import card_notes, notes_page
 from bot.outbox import Button, Buttons
 from bot.prompts import ask, on_prompt
 from bot.replies import Reply
+from core.attendance import Stage, history_of
 from core.clock import Clock
 from core.crm import InvalidNote, OutOfScope, add_note, person_name, set_status
 from core.hub import SignalHub
@@ -29,7 +30,7 @@ from core.scope import LeadScope, Reach, scope_of
 from core.settings import Settings
 from core.telegram_limits import TEXT_LIMIT, fit_html, visible_length
 from locales import N_
-from models import CrmStatus, EventRecord, LeadEntry, LeadTouch, ScenarioRun, User
+from models import CrmStatus, LeadEntry, LeadTouch, ScenarioRun, User
 
 router: Final[Router] = Router(name=__name__)
 
@@ -41,14 +42,11 @@ STATUS_LABELS: Final[dict[CrmStatus, str]] = {
     CrmStatus.PARTNER: N_("Became a partner"),
     CrmStatus.REJECTED: N_("Rejected"),
 }
-WEBINAR_EVENTS = (
-    "client_webinar_registered",
-    "client_webinar_entered",
-    "client_webinar_attendance_classified",
-)
-ATTENDANCE_LABELS: Final[dict[str, str]] = {
-    "attended": N_("attended"),
-    "not_attended": N_("did not attend"),
+STAGE_LABELS: Final[dict[Stage, str]] = {
+    Stage.REGISTERED: N_("registered"),
+    Stage.ENTERED: N_("entered"),
+    Stage.ATTENDED: N_("attended"),
+    Stage.NOT_ATTENDED: N_("did not attend"),
 }
 # The card's fields (name, e-mail, UTM, ...) leave at least this much for the notes.
 NOTES_ROOM = 600
@@ -260,17 +258,7 @@ async def _partner(lead: LeadEntry) -> str:
 
 
 async def _webinars(lead: LeadEntry, t: Translate) -> str:
-    records = await EventRecord.filter(lead_id=lead.id, name__in=WEBINAR_EVENTS).order_by("id")
-    seen: dict[str, list[str]] = {}
-    for record in records:
-        facts = seen.setdefault(str(record.payload.get("webinar_id") or record.webinar_id), [])
-        if record.name == "client_webinar_registered":
-            fact = t(N_("registered"))
-        elif record.name == "client_webinar_entered":
-            fact = t(N_("entered"))
-        else:
-            attendance = str(record.payload.get("attendance", ""))
-            fact = t(ATTENDANCE_LABELS[attendance]) if attendance in ATTENDANCE_LABELS else ""
-        if fact and fact not in facts:
-            facts.append(fact)
-    return "; ".join(f"{webinar}: {', '.join(facts)}" for webinar, facts in seen.items())
+    return "; ".join(
+        f"{w.webinar_id}: {', '.join(t(STAGE_LABELS[s]) for s in w.stages)}"
+        for w in await history_of(lead.id)
+    )

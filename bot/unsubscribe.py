@@ -1,4 +1,7 @@
-"""/stop: the lead asks for no more messages; every scenario of theirs is cancelled."""
+"""/stop: the lead asks for no more messages; every scenario of theirs is cancelled.
+
+The rule and its event are `core.unsubscribe`; the runs are cancelled by the consumer of
+`core_lead_unsubscribed`."""
 
 from __future__ import annotations
 
@@ -10,17 +13,18 @@ from aiogram.types import Message
 
 from bot.context import Translate
 from bot.replies import Reply
+from core.clock import Clock
+from core.hub import SignalHub
+from core.unsubscribe import unsubscribe
 from locales import N_
-from models import LeadEntry, User
-from scheduler.engine import ScenarioEngine
+from models import User
 
 router: Final[Router] = Router(name=__name__)
 
 
 @router.message(Command("stop"))
 async def stop(
-    message: Message, user: User, t: Translate, engine: ScenarioEngine, reply: Reply
+    message: Message, user: User, t: Translate, hub: SignalHub, clock: Clock, reply: Reply
 ) -> None:
-    for lead in await LeadEntry.filter(user_id=user.id).only("id"):
-        await engine.cancel(lead.id, reason="the lead sent /stop")
+    await unsubscribe(hub, clock, user)
     await reply(t(N_("Done: no more reminders from me. You can write to me any time.")))

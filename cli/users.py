@@ -15,7 +15,7 @@ from core.clock import Clock
 from core.hub import SignalHub
 from core.roles import Capability, parse_capability
 from core.settings import Settings
-from core.users import UserView, list_users, set_capability, set_role
+from core.users import LockedOut, Lockout, UserView, list_users, set_capability, set_role
 from models import Role
 
 UsersCommand = Callable[[argparse.Namespace, Settings, SignalHub, Clock], Awaitable[int]]
@@ -23,6 +23,13 @@ UsersCommand = Callable[[argparse.Namespace, Settings, SignalHub, Clock], Awaita
 ROLE_NAMES = ", ".join(r.value for r in Role)
 CAPABILITY_NAMES = ", ".join(c.value for c in Capability)
 MAX_ID = 2**63 - 1  # a BIGINT column
+LOCKOUTS = {
+    # The CLI acts as the system, never as a user: only the last-manager rule can refuse it.
+    Lockout.OWN_ROLE: "nobody may change their own role",
+    Lockout.OWN_RIGHT: "nobody may withdraw their own users_manage_roles",
+    Lockout.LAST_MANAGER: "this would leave nobody with users_manage_roles; "
+    "grant it to someone else first",
+}
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -97,7 +104,10 @@ async def cmd_set_role(
         role = Role(args.role.strip().lower())
     except ValueError:
         return fail(f"unknown role {args.role!r}; valid roles: {ROLE_NAMES}")
-    user = await set_role(hub, clock, telegram_id, role, actor=None)
+    try:
+        user = await set_role(hub, clock, telegram_id, role, actor=None)
+    except LockedOut as refused:
+        return fail(f"{telegram_id}: {LOCKOUTS[refused.reason]}")
     waiting = "" if user.chat_id else " (waiting for them to open the bot)"
     print(f"{telegram_id}: role {role.value}{waiting}")
     if telegram_id in settings.admin_ids and role is not Role.ADMIN:
@@ -114,6 +124,9 @@ async def cmd_capability(
     capability = parse_capability(args.capability)
     if capability is None:
         return fail(f"unknown capability {args.capability!r}; valid: {CAPABILITY_NAMES}")
-    await set_capability(hub, clock, telegram_id, capability, args.granted, actor=None)
+    try:
+        await set_capability(hub, clock, telegram_id, capability, args.granted, actor=None)
+    except LockedOut as refused:
+        return fail(f"{telegram_id}: {LOCKOUTS[refused.reason]}")
     print(f"{telegram_id}: {capability.value} {'granted' if args.granted else 'withdrawn'}")
     return 0

@@ -19,10 +19,10 @@ from core.clock import Clock
 from core.events import CoreUserApplicationDecided, CoreUserApplied
 from core.hub import SignalHub
 from core.referrals import new_ref_code
-from core.roles import Capability, capabilities_of, effective, overrides_by_user, role_defaults
+from core.roles import Capability, capabilities_of, holders_of
 from core.users import NotAllowed
 from core.visible import visible_text
-from models import Application, CrmStatus, LeadEntry, Review, Role, User, UserCapability
+from models import Application, CrmStatus, LeadEntry, Review, Role, User
 
 TEXT_LIMIT = 1000
 
@@ -168,18 +168,6 @@ async def decide(
             )
         )
     return Decision(application, changed=True)
-
-
-async def holders_of(capability: Capability) -> list[User]:
-    """Users with a chat whose effective capabilities include `capability`."""
-    roles = [r for r in Role if capability in role_defaults(r)]
-    grants = UserCapability.filter(capability=capability.value, granted=True)
-    granted_ids = [int(user_id) for (user_id,) in await grants.values_list("user_id")]
-    by_role = await User.filter(chat_id__not_isnull=True, role__in=roles)
-    by_grant = await User.filter(chat_id__not_isnull=True, id__in=granted_ids)
-    users = list({u.id: u for u in [*by_role, *by_grant]}.values())
-    overrides = await overrides_by_user([u.id for u in users])
-    return [u for u in users if capability in effective(Role(u.role), overrides.get(u.id, []))]
 
 
 async def reviewers(

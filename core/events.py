@@ -141,6 +141,19 @@ class ScenarioStart(Event):
 
 
 @event(
+    "core_lead_unsubscribed",
+    summary="The lead asked for no more messages (`/stop`): their scenario runs are cancelled.",
+    emitters=("bot: /stop",),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreLeadUnsubscribed(Event):
+    lead_id: int
+    user_id: int
+    actor: str
+    actor_user_id: int | None = None
+
+
+@event(
     "telegram_chat_unreachable",
     summary="Telegram answered 403 (the user blocked the bot): nothing more is sent there.",
     emitters=("delivery: outbox sender",),
@@ -301,6 +314,46 @@ class CoreLeadNoteAdded(Event):
 class CoreLeadsExported(Event):
     count: int
     scope: str  # "all" | "team" | "own"
+    actor: str
+    actor_user_id: int | None = None
+
+
+@event(
+    "core_broadcast_drafted",
+    summary="Someone with `broadcast` chose a segment: a draft broadcast waits for its text.",
+    emitters=("bot: /broadcast",),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreBroadcastDrafted(Event):
+    broadcast_id: int
+    segment: dict[str, str]
+    actor: str
+    actor_user_id: int | None = None
+
+
+@event(
+    "core_broadcast_text_set",
+    summary="A draft broadcast got its text (Telegram HTML, as the recipients will see it).",
+    emitters=("bot: /broadcast",),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreBroadcastTextSet(Event):
+    broadcast_id: int
+    text: str
+    actor: str
+    actor_user_id: int | None = None
+
+
+@event(
+    "core_broadcast_cancelled",
+    summary="A draft broadcast was cancelled by its author, or at Confirm because nobody is "
+    "in its segment any more; nothing was sent.",
+    emitters=("bot: /broadcast",),
+)
+@dataclass(frozen=True, kw_only=True)
+class CoreBroadcastCancelled(Event):
+    broadcast_id: int
+    reason: str  # "author" | "empty_segment"
     actor: str
     actor_user_id: int | None = None
 

@@ -10,10 +10,11 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
+from core.attendance import Stage, leads_at
 from core.clock import Clock
 from core.contact import UTM_KEYS, UTM_LENGTH
 from core.visible import visible_line
-from models import Application, EventRecord, LeadEntry, RefVisit, Review, User
+from models import Application, LeadEntry, RefVisit, Review, User
 
 CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: read aloud, typed by hand
@@ -97,12 +98,8 @@ async def funnel_of(user: User) -> Funnel:
         people = LeadEntry.filter(partner_id=user.id, user_id__not_isnull=True)
         return Application.filter(user_id__in=Subquery(people.values("user_id")))
 
-    registered = await _leads_with(lead_ids(), "client_webinar_registered")
-    attended = await _leads_with(lead_ids(), "client_webinar_entered")
-    classified = await EventRecord.filter(
-        name="client_webinar_attendance_classified", lead_id__in=lead_ids()
-    ).values_list("lead_id", "payload")
-    attended |= {int(lead) for lead, p in classified if (p or {}).get("attendance") == "attended"}
+    registered = await leads_at(Stage.REGISTERED, lead_ids())
+    attended = await leads_at(Stage.ATTENDED, lead_ids())
     return Funnel(
         visits=await RefVisit.filter(partner_id=user.id).count(),
         leads=await leads.count(),
@@ -112,11 +109,6 @@ async def funnel_of(user: User) -> Funnel:
         applied=await _people(applications()),
         approved=await _people(applications().filter(status=Review.APPROVED)),
     )
-
-
-async def _leads_with(lead_ids: Subquery, event_name: str) -> set[int]:
-    rows = EventRecord.filter(name=event_name, lead_id__in=lead_ids)
-    return {int(lead_id) for (lead_id,) in await rows.distinct().values_list("lead_id")}
 
 
 async def _people(applications: QuerySet[Application]) -> int:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from enum import StrEnum
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from models import Role, User, UserCapability
 
 # Lowest first: the order of `Role` itself (candidate … admin).
@@ -93,10 +95,14 @@ def parse_capability(name: str) -> Capability | None:
         return None
 
 
-async def overrides_by_user(user_ids: Collection[int] | None = None) -> dict[int, Overrides]:
+async def overrides_by_user(
+    user_ids: Collection[int] | None = None, conn: BaseDBAsyncClient | None = None
+) -> dict[int, Overrides]:
     """Each user's grants and withdrawals (everyone's when `user_ids` is None), one query;
-    names no longer in `Capability` are ignored."""
+    names no longer in `Capability` are ignored. The one reader of `UserCapability`."""
     rows = UserCapability.all() if user_ids is None else UserCapability.filter(user_id__in=user_ids)
+    if conn is not None:
+        rows = rows.using_db(conn)
     found: dict[int, Overrides] = {}
     for user_id, name, granted in await rows.values_list("user_id", "capability", "granted"):
         if name in CAPABILITY_NAMES:
@@ -117,3 +123,36 @@ async def capabilities_of(user: User) -> frozenset[Capability]:
 async def can(user: User, capability: Capability) -> bool:
     """Whether `user` has `capability` (their role's default, or a grant, minus withdrawals)."""
     return capability in await capabilities_of(user)
+
+
+async def holders_of(
+    capability: Capability,
+    *,
+    with_chat: bool = True,
+    conn: BaseDBAsyncClient | None = None,
+    lock: bool = False,
+) -> list[User]:
+    """Users whose effective capabilities include `capability` (only those with a chat
+    unless `with_chat=False`). `lock` takes their rows FOR UPDATE inside `conn`'s
+    transaction, so two changes that each take the capability from someone cannot both
+    count the other as the one who keeps it."""
+    roles = [r for r in Role if capability in role_defaults(r)]
+    grants = UserCapability.filter(capability=capability.value, granted=True)
+    if conn is not None:
+        grants = grants.using_db(conn)
+    granted_ids = [int(user_id) for (user_id,) in await grants.values_list("user_id")]
+    by_role = User.filter(role__in=roles)
+    by_grant = User.filter(id__in=granted_ids)
+    found: dict[int, User] = {}
+    for query in (by_role, by_grant):
+        if with_chat:
+            query = query.filter(chat_id__not_isnull=True)
+        if conn is not None:
+            query = query.using_db(conn)
+        if lock:
+            query = query.select_for_update()
+        found.update((u.id, u) for u in await query)
+    overrides = await overrides_by_user(list(found), conn)
+    return [
+        u for u in found.values() if capability in effective(Role(u.role), overrides.get(u.id, []))
+    ]

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from core.attendance import Stage, leads_at
 from core.clock import Clock
 from core.scope import LeadScope, Reach
 from models import Application, EventRecord, LeadEntry, Review
@@ -66,20 +67,16 @@ async def funnel_stats(scope: LeadScope, since: float | None, until: float) -> F
     sources = await leads.filter(lead_created_at__lt=until).values_list("lead_source", flat=True)
     new_by_source = dict(sorted(Counter(str(s) for s in sources).items()))
 
-    async def leads_with(name: str, attendance: str | None = None) -> int:
+    async def leads_with(name: str) -> int:
         query = EventRecord.filter(name=name, lead_id__not_isnull=True, created_at__lt=until)
         if since is not None:
             query = query.filter(created_at__gte=since)
         if lead_ids is not None:
             query = query.filter(lead_id__in=lead_ids)
-        rows = await query.values_list("lead_id", "payload")
-        return len(
-            {
-                lead
-                for lead, payload in rows
-                if attendance is None or _attendance(payload) == attendance
-            }
-        )
+        return len(await query.distinct().values_list("lead_id", flat=True))
+
+    async def leads_at_stage(stage: Stage) -> int:
+        return len(await leads_at(stage, lead_ids, since=since, until=until))
 
     applications = Application.all()
     if lead_ids is not None:
@@ -96,12 +93,8 @@ async def funnel_stats(scope: LeadScope, since: float | None, until: float) -> F
     return FunnelStats(
         new_by_source=new_by_source,
         bound=await leads_with("core_lead_bound"),
-        registered=await leads_with("client_webinar_registered"),
-        attended=await leads_with("client_webinar_attendance_classified", "attended"),
+        registered=await leads_at_stage(Stage.REGISTERED),
+        attended=await leads_at_stage(Stage.ATTENDED),
         applied=await applied.count(),
         approved=await approved.count(),
     )
-
-
-def _attendance(payload: object) -> str | None:
-    return payload.get("attendance") if isinstance(payload, dict) else None

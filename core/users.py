@@ -1,13 +1,19 @@
 """Core commands on people: set a role, grant or withdraw a capability.
 
 Transport-independent: the command line calls them as the system (`actor=None`); the bot's
-`/users` will call them with the admin who pressed the button. Each change is checked
+`/users` calls them with the admin who pressed the button. Each change is checked
 (`users_manage_roles`) and stored together with its event in one transaction.
+
+Nobody locks the house out, whoever asks (`Lockout`): no one changes their own role or
+withdraws their own `users_manage_roles`, and no change — not even the system's — takes
+`users_manage_roles` from its last holder, since then nobody could give it back but the
+operator's database.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -15,12 +21,31 @@ from core.actors import done_by
 from core.clock import Clock
 from core.events import CoreUserCapabilitySet, CoreUserRoleSet
 from core.hub import SignalHub
-from core.roles import Capability, Overrides, can, effective, overrides_by_user
+from core.roles import Capability, Overrides, can, effective, holders_of, overrides_by_user
 from models import Role, User, UserCapability
 
 
 class NotAllowed(Exception):
     """The actor lacks the capability this command needs."""
+
+
+class Lockout(StrEnum):
+    """Why a change of rights was refused: it would lock someone (or everyone) out."""
+
+    OWN_ROLE = "own_role"  # the actor's own role
+    OWN_RIGHT = "own_right"  # the actor's own users_manage_roles
+    LAST_MANAGER = "last_manager"  # the last holder of users_manage_roles
+
+
+class LockedOut(Exception):
+    """The change would lock someone out (`reason`); nothing was changed."""
+
+    def __init__(self, reason: Lockout) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+MANAGE = Capability.USERS_MANAGE_ROLES
 
 
 @dataclass(frozen=True)
@@ -37,8 +62,20 @@ class UserView:
 
 async def _check(actor: User | None) -> None:
     # None is the system itself (the command line run by the operator): always allowed.
-    if actor is not None and not await can(actor, Capability.USERS_MANAGE_ROLES):
-        raise NotAllowed(Capability.USERS_MANAGE_ROLES)
+    if actor is not None and not await can(actor, MANAGE):
+        raise NotAllowed(MANAGE)
+
+
+async def _keep_a_manager(
+    conn: BaseDBAsyncClient, user: User, after: frozenset[Capability]
+) -> None:
+    """Refuse a change that leaves `user` without `users_manage_roles` when nobody else
+    has it (with or without a chat: one set up in advance will manage once they write)."""
+    if MANAGE in after:
+        return
+    holders = await holders_of(MANAGE, with_chat=False, conn=conn, lock=True)
+    if [h.id for h in holders] == [user.id]:
+        raise LockedOut(Lockout.LAST_MANAGER)
 
 
 async def _user_for(conn: BaseDBAsyncClient, clock: Clock, telegram_id: int) -> User:
@@ -56,10 +93,16 @@ async def _user_for(conn: BaseDBAsyncClient, clock: Clock, telegram_id: int) -> 
 async def set_role(
     hub: SignalHub, clock: Clock, telegram_id: int, role: Role, *, actor: User | None
 ) -> User:
-    """Give the user with `telegram_id` the role `role` (creating the user if unseen)."""
+    """Give the user with `telegram_id` the role `role` (creating the user if unseen).
+
+    Raises `LockedOut` for the actor's own role, or for the last manager's."""
     await _check(actor)
     async with hub.transaction() as tx:
         user = await _user_for(tx.connection, clock, telegram_id)
+        if actor is not None and actor.id == user.id:
+            raise LockedOut(Lockout.OWN_ROLE)
+        overrides = (await overrides_by_user([user.id], tx.connection)).get(user.id, [])
+        await _keep_a_manager(tx.connection, user, effective(role, overrides))
         previous = Role(user.role)
         user.role = role
         user.updated_at = clock.now()
@@ -86,10 +129,19 @@ async def set_capability(
     *,
     actor: User | None,
 ) -> User:
-    """Grant (`granted=True`) or withdraw one capability, whatever the user's role says."""
+    """Grant (`granted=True`) or withdraw one capability, whatever the user's role says.
+
+    Raises `LockedOut` when it withdraws the actor's own `users_manage_roles`, or the last
+    manager's."""
     await _check(actor)
     async with hub.transaction() as tx:
         user = await _user_for(tx.connection, clock, telegram_id)
+        if not granted and capability is MANAGE:
+            if actor is not None and actor.id == user.id:
+                raise LockedOut(Lockout.OWN_RIGHT)
+            overrides = (await overrides_by_user([user.id], tx.connection)).get(user.id, [])
+            after = effective(Role(user.role), [*overrides, (capability, False)])
+            await _keep_a_manager(tx.connection, user, after)
         await UserCapability.update_or_create(
             user_id=user.id,
             capability=capability.value,

@@ -1,7 +1,8 @@
 """Broadcasts: confirming one, queueing its messages, and keeping its progress message true.
 
-`confirm_broadcast` (the bot's Confirm button) moves a draft to SENDING, queues the progress
-message to its author and publishes `core_broadcast_confirmed`, in one transaction. The
+`confirm_broadcast` (the bot's Confirm button) confirms a draft (`core.broadcasts.confirm_draft`:
+SENDING and `core_broadcast_confirmed`) and queues the progress message to its author, in one
+transaction. The
 consumer queues one bulk message per recipient chat (keyed, so a retry adds nothing).
 `update_broadcast_progress` (an APScheduler job every few seconds) edits the progress
 message when the counts moved, and marks the broadcast DONE when nothing is pending.
@@ -14,8 +15,14 @@ from collections import Counter
 from dataclasses import dataclass
 
 from bot.outbox import OutgoingEdit, OutgoingMessage, enqueue, enqueue_many
-from core.actors import done_by
-from core.broadcasts import PROGRESS_KEY, RECIPIENT_KEY, check_complete, recipients
+from core.broadcasts import (
+    PROGRESS_KEY,
+    RECIPIENT_KEY,
+    author_draft,
+    check_complete,
+    confirm_draft,
+    recipients,
+)
 from core.clock import Clock
 from core.events import CoreBroadcastConfirmed
 from core.hub import Delivery, SignalHub
@@ -162,40 +169,17 @@ async def confirm_broadcast(
     `core_broadcast_confirmed` published, in one transaction. Returns the total; None when
     it is no longer `actor`'s draft (a second press, a cancelled one): nothing happens.
     Raises `IncompleteBroadcast` for a draft without a text (or segment) to send."""
-    draft = await Broadcast.get_or_none(
-        id=broadcast_id, author_id=actor.id, status=BroadcastStatus.DRAFT
-    )
+    draft = await author_draft(broadcast_id, actor)
     if draft is None:
         return None
     check_complete(draft.segment, draft.text)
     total = len(await recipients(draft.segment))
     progress = OutgoingMessage(chat_id, progress_text(texts, locale, broadcast_id, total, None))
     async with hub.transaction() as tx:
-        db = tx.connection
-        now = clock.now()
         # The text checked above is the text confirmed: a change since then takes nothing.
-        taken = (
-            await Broadcast.filter(id=broadcast_id, status=BroadcastStatus.DRAFT, text=draft.text)
-            .using_db(db)
-            .update(
-                status=BroadcastStatus.SENDING if total else BroadcastStatus.CANCELLED,
-                confirmed_at=now,
-                total=total,
-                progress_chat_id=chat_id,
-            )
-        )
-        if not taken:
+        if not await confirm_draft(tx, clock, draft, total, chat_id, actor):
             return None
         if total:
             key = PROGRESS_KEY.format(id=broadcast_id)
-            await enqueue(db, clock, key=key, message=progress, priority=Priority.NORMAL)
-            await tx.publish(
-                CoreBroadcastConfirmed(
-                    timestamp=int(now),
-                    broadcast_id=broadcast_id,
-                    segment=dict(draft.segment),
-                    total=total,
-                    **done_by(actor),
-                )
-            )
+            await enqueue(tx.connection, clock, key=key, message=progress, priority=Priority.NORMAL)
     return total

@@ -8,7 +8,13 @@ from zoneinfo import ZoneInfo
 
 from bot.callbacks import LeadCard
 from bot.outbox import Button, OutgoingMessage, enqueue
-from core.events import CoreLeadBound, CoreLeadCreated, ScenarioStart, TelegramChatUnreachable
+from core.events import (
+    CoreLeadBound,
+    CoreLeadCreated,
+    CoreLeadUnsubscribed,
+    ScenarioStart,
+    TelegramChatUnreachable,
+)
 from core.hub import Delivery, SignalHub
 from handlers.deps import Deps
 from locales import N_
@@ -27,6 +33,7 @@ class FunnelConsumers:
             ("scenario_start", self.run_scenario),
             ("core_lead_bound", self.wake_scenarios_of_bound_lead),
             ("telegram_chat_unreachable", self.cancel_scenarios_of_unreachable_lead),
+            ("core_lead_unsubscribed", self.cancel_scenarios_of_unsubscribed_lead),
         ):
             hub.subscribe(event, handler, name=handler.__name__)
 
@@ -67,6 +74,12 @@ class FunnelConsumers:
         """A lead who blocked the bot gets no more scenario steps."""
         for lead in await LeadEntry.filter(chat_id=event.chat_id).only("id"):
             await self.deps.engine.cancel(lead.id, reason="the chat blocked the bot")
+
+    async def cancel_scenarios_of_unsubscribed_lead(
+        self, event: CoreLeadUnsubscribed, d: Delivery
+    ) -> None:
+        """A lead who sent /stop gets no more scenario steps."""
+        await self.deps.engine.cancel(event.lead_id, reason="the lead sent /stop")
 
     # ---- the notice ---------------------------------------------------------------------
 

@@ -166,3 +166,39 @@ async def test_forged_presses_and_self_lockout_are_refused(
         assert (await User.get(id=partner.id)).role == Role.PARTNER
         assert C.USERS_MANAGE_ROLES in await capabilities_of(admin)
         assert await EventRecord.filter(name__startswith="core_user_").count() == 0
+
+
+async def test_the_last_admin_stays_an_admin(
+    product: Callable[..., Any], telegram: tuple[FakeTelegram, str], clock: FakeClock
+) -> None:
+    fake, _ = telegram
+    ada = fake.create_user("Ada", language_code="en")
+    bob = fake.create_user("Bob", language_code="en")
+    await User.create(
+        telegram_id=bob.id, role=Role.ADMIN, created_at=clock.now(), updated_at=clock.now()
+    )
+    async with product(admin_ids=(ada.id,)) as rt:
+        await start(fake, ada.id)
+        await start(fake, bob.id)
+        admin, other = await User.get(telegram_id=ada.id), await User.get(telegram_id=bob.id)
+
+        (found,) = await say(fake, ada.id, f"/users {bob.id}")
+        answer = await forge(fake, ada, found["message_id"], f"usr:{other.id}:role:partner")
+        assert answer.get("text") == "Saved."
+        # Ada is the last admin now: neither her role nor her right can go, by any button.
+        for data in (f"usr:{admin.id}:role:speaker", f"usr:{admin.id}:cap:users_manage_roles:0"):
+            answer = await forge(fake, ada, found["message_id"], data)
+            assert answer["text"].startswith("You cannot"), data
+            assert answer["show_alert"] is True
+        # And Bob, no longer an admin, cannot make himself one again.
+        bobs = fake.messages(bob.id)[-1]["message_id"]
+        answer = await forge(fake, bob, bobs, f"usr:{other.id}:role:admin")
+        assert "users_manage_roles" in answer["text"]
+        await tick(rt)
+
+        assert (await User.get(id=admin.id)).role == Role.ADMIN
+        assert C.USERS_MANAGE_ROLES in await capabilities_of(admin)
+        events = await EventRecord.filter(name__startswith="core_user_").order_by("id")
+        assert [(e.payload["user_id"], e.payload["role"]) for e in events] == [
+            (other.id, "partner")
+        ]

@@ -10,7 +10,16 @@ import aiohttp
 import pytest
 
 from core.clock import FakeClock
-from models import LeadEntry, OutboxMessage, RefVisit, Role, ScenarioRun, TelegramChat, User
+from models import (
+    EventRecord,
+    LeadEntry,
+    OutboxMessage,
+    RefVisit,
+    Role,
+    ScenarioRun,
+    TelegramChat,
+    User,
+)
 from sandbox import FakeTelegram
 from tests.bot_support import notice_in, register, texts, tick, welcomed
 
@@ -358,3 +367,23 @@ async def test_referral_links_are_for_partners(
         (reply,) = await fake.wait_for_messages(zoe.id, after=sent["message_id"])
         assert reply["text"] == "Sorry, this is not available to you (it needs “leads_view_own”)."
         assert (await User.get(telegram_id=zoe.id)).ref_code is None
+
+
+async def test_stop_is_one_event_and_no_more_scenario_messages(
+    product: Callable[..., Any], telegram: tuple[FakeTelegram, str], clock: FakeClock
+) -> None:
+    fake, _ = telegram
+    async with product() as rt:
+        anna = await welcomed(rt, fake)
+        lead = await LeadEntry.get(chat_id=anna.id)
+        sent = fake.send_text(anna.id, "/stop")
+        await fake.wait_for_messages(anna.id, after=sent["message_id"])
+        for _ in range(3):  # a day of the scenario's steps: none of them reaches Anna
+            clock.advance(8 * 3600)
+            await tick(rt)
+        assert len(fake.bot_messages(anna.id)) == 3  # welcome, binding answer, /stop answer
+        events = await EventRecord.filter(name="core_lead_unsubscribed")
+        assert [(e.lead_id, e.payload["lead_id"]) for e in events] == [(lead.id, lead.id)]
+        user = await User.get(telegram_id=anna.id)
+        assert events[0].payload["actor"] == f"user:{user.id}"
+        assert {r.status for r in await ScenarioRun.filter(lead_id=lead.id)} == {"cancelled"}

@@ -164,3 +164,24 @@ def test_users_help_in_a_real_process() -> None:
     assert done.returncode == 0, done.stderr
     for command in ("list", "set-role", "grant", "revoke"):
         assert command in done.stdout
+
+
+def test_the_last_admin_cannot_be_locked_out(
+    cli_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "set-role", "9", "admin")[0] == 0
+
+    refusal = "this would leave nobody with users_manage_roles; grant it to someone else first"
+    assert run(capsys, "set-role", "9", "speaker") == (2, "", f"error: 9: {refusal}\n")
+    assert run(capsys, "revoke", "9", "users_manage_roles") == (2, "", f"error: 9: {refusal}\n")
+    # With a second admin, the first may go.
+    assert run(capsys, "set-role", "10", "admin")[0] == 0
+    assert run(capsys, "set-role", "9", "speaker")[0] == 0
+
+    events, users = stored(cli_db)
+    assert [(p["telegram_id"], p["role"]) for _, p in events] == [
+        (9, "admin"),
+        (10, "admin"),
+        (9, "speaker"),
+    ]
+    assert {u.telegram_id: u.role for u in users} == {9: "speaker", 10: "admin"}
