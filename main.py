@@ -28,7 +28,6 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.replies import Replies
-from bot.sender import OutboxSender
 from bot.setup import create_bot, create_dispatcher
 from cli import leads as leads_cli
 from cli import users as users_cli
@@ -40,6 +39,7 @@ from core.links import Links
 from core.live import LiveRooms
 from core.settings import Settings, SettingsError, load_settings
 from core.texts import Texts
+from delivery.sender import OutboxSender
 from docsgen import write_docs
 from handlers import Deps, subscribe_all
 from handlers.broadcasts import update_broadcast_progress

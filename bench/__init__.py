@@ -1,1 +1,1 @@
-"""Benchmarks: each script prints its figures (see README.md here and docs/performance.md)."""
+"""Benchmarks: each script prints its figures (README.md here, docs/performance.md); imports anything."""

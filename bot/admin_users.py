@@ -18,18 +18,19 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
 from bot.access import allowed, refusal
-from bot.callbacks import UserCapability, UserCard, UserRole
 from bot.context import Translate
-from bot.outbox import Button, Buttons
 from bot.prompts import ask, on_prompt
 from bot.replies import Reply
 from core.clock import Clock
 from core.hub import SignalHub
-from core.people import Change, display_name, history_of, search_users
+from core.people import Change, history_of, search_users
+from core.present import display_name
 from core.roles import ROLES, Capability, overrides_of
 from core.settings import Settings
 from core.telegram_limits import fit_plain
 from core.users import NotAllowed, UserView, set_capability, set_role
+from delivery.callbacks import UserCapability, UserCard, UserRole
+from delivery.outbox import Button, Buttons
 from locales import N_
 from models import User
 

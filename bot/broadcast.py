@@ -14,9 +14,7 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.access import allowed
-from bot.callbacks import BroadcastDecision, BroadcastSegment, SegmentKind
 from bot.context import Translate
-from bot.outbox import Button, Buttons
 from bot.prompts import ask, on_prompt
 from bot.replies import Reply
 from core.broadcasts import ATTENDANCE, IncompleteBroadcast, parse_segment, recipients
@@ -24,6 +22,8 @@ from core.clock import Clock
 from core.hub import SignalHub
 from core.roles import ROLES, Capability
 from core.texts import Texts
+from delivery.callbacks import BroadcastDecision, BroadcastSegment, SegmentKind
+from delivery.outbox import Button, Buttons
 from handlers.broadcasts import confirm_broadcast
 from locales import N_
 from models import Broadcast, BroadcastStatus, CrmStatus, User

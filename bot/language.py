@@ -8,10 +8,10 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import Language
-from bot.outbox import Button
 from bot.replies import Reply
 from core.texts import Texts
+from delivery.callbacks import Language
+from delivery.outbox import Button
 from locales import LOCALES, N_, NATIVE_NAMES
 from models import User
 

@@ -14,7 +14,6 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from bot.context import Translate, locale_of
 from bot.fallback import help_text
-from bot.outbox import OutgoingMessage
 from bot.replies import Reply
 from core.clock import Clock
 from core.hub import SignalHub
@@ -22,6 +21,7 @@ from core.links import Links
 from core.roles import capabilities_of
 from core.settings import Settings
 from core.texts import Texts
+from delivery.outbox import OutgoingMessage
 from handlers.binding import (
     REF_PREFIX,
     Bind,
