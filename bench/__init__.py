@@ -1,1 +1,1 @@
-"""Benchmarks: each script prints its figures (README.md here, docs/performance.md); imports anything."""
+"""Benchmarks: scripts that print their figures (docs/performance.md); they import anything."""

@@ -1,1 +1,1 @@
-"""The test suite: real aiogram and aiohttp against the fake Bot API and a real database; imports anything."""
+"""The test suite: aiogram and aiohttp against a fake Bot API and a real database; imports all."""
