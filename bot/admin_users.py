@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
@@ -21,6 +20,7 @@ from bot.access import allowed, refusal
 from bot.context import Translate
 from bot.prompts import ask, on_prompt
 from bot.replies import Reply
+from bot.routes import Routes
 from core.clock import Clock
 from core.hub import SignalHub
 from core.people import Change, history_of, search_users
@@ -34,7 +34,7 @@ from delivery.outbox import Button, Buttons
 from locales import N_
 from models import User
 
-router: Final[Router] = Router(name=__name__)
+router: Final[Routes] = Routes(__name__)
 
 NEED = Capability.USERS_MANAGE_ROLES
 LABEL_LIMIT = 48  # UTF-16 units of a name on a button

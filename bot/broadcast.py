@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 from typing import Any, Final
 
-from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
@@ -17,6 +16,7 @@ from bot.access import allowed
 from bot.context import Translate
 from bot.prompts import ask, on_prompt
 from bot.replies import Reply
+from bot.routes import Routes
 from core.broadcasts import ATTENDANCE, IncompleteBroadcast, parse_segment, recipients
 from core.clock import Clock
 from core.hub import SignalHub
@@ -28,7 +28,7 @@ from handlers.broadcasts import confirm_broadcast
 from locales import N_
 from models import Broadcast, BroadcastStatus, CrmStatus, User
 
-router: Final[Router] = Router(name=__name__)
+router: Final[Routes] = Routes(__name__)
 
 NEED = Capability.BROADCAST
 TEXT_LIMIT = 4096

@@ -13,13 +13,13 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
 from bot.context import Translate
 from bot.lead_notes import card_notes, notes_page
 from bot.prompts import ask, on_prompt
 from bot.replies import Reply
+from bot.routes import Routes
 from core.clock import Clock
 from core.crm import InvalidNote, OutOfScope, add_note, set_status
 from core.hub import SignalHub
@@ -32,7 +32,7 @@ from delivery.outbox import Button, Buttons
 from locales import N_
 from models import CrmStatus, EventRecord, LeadEntry, LeadTouch, ScenarioRun, User
 
-router: Final[Router] = Router(name=__name__)
+router: Final[Routes] = Routes(__name__)
 
 NOT_IN_LIST = N_("This lead is not in your list.")
 STATUS_LABELS: Final[dict[CrmStatus, str]] = {

@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 from typing import Final
 
-from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
@@ -14,6 +13,7 @@ from bot.access import allowed_any
 from bot.context import Translate
 from bot.lead_card import status_label
 from bot.replies import Reply
+from bot.routes import Routes
 from core.clock import Clock
 from core.crm import export_leads
 from core.hub import SignalHub
@@ -26,7 +26,7 @@ from delivery.outbox import Button, Buttons
 from locales import N_
 from models import LeadEntry, User
 
-router: Final[Router] = Router(name=__name__)
+router: Final[Routes] = Routes(__name__)
 
 PAGE_SIZE = 10
 LABEL_LIMIT = 40

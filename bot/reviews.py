@@ -9,13 +9,14 @@ from __future__ import annotations
 import html
 from typing import Final
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
 from bot.access import allowed
 from bot.context import Translate
 from bot.replies import Reply
+from bot.routes import Routes
 from core.applications import Applied, apply, decide
 from core.clock import Clock
 from core.hub import SignalHub
@@ -29,7 +30,7 @@ from delivery.outbox import OutgoingCaptionEdit, OutgoingPhoto
 from locales import N_
 from models import Review, User
 
-router: Final[Router] = Router(name=__name__)
+router: Final[Routes] = Routes(__name__)
 
 APPLY_ANSWERS = {
     Applied.APPLIED: N_(

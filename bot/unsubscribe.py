@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Final
 
-from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
 from bot.context import Translate
 from bot.replies import Reply
+from bot.routes import Routes
 from locales import N_
 from models import LeadEntry, User
 from scheduler.engine import ScenarioEngine
 
-router: Final[Router] = Router(name=__name__)
+router: Final[Routes] = Routes(__name__)
 
 
 @router.message(Command("stop"))

@@ -97,7 +97,7 @@ def _tables() -> Iterable[str]:
     for name in models.__all__:
         obj: Any = getattr(models, name)
         if isinstance(obj, type) and issubclass(obj, Model):
-            yield obj._meta.db_table
+            yield obj.describe(serializable=True)["table"]
 
 
 def _first_doc_line(root: Path, part: str) -> str:
