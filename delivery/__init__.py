@@ -1,4 +1,4 @@
-"""Delivery: the outbox, its payloads and buttons, the sender; imports core/ and below.
+"""The outbox, its payloads and buttons, and its sender; imports core/ and below.
 
 The only way anything reaches Telegram. Producers (`handlers/`, `scheduler/`, bot screens)
 queue messages with `outbox.enqueue` inside their own transaction; `sender.OutboxSender`
