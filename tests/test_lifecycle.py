@@ -43,4 +43,5 @@ async def test_a_task_told_to_end_by_itself_is_not_cancelled() -> None:
     task = parts.task("polling", polls(), cancel=False)
     parts.on_stop("polling", told.set)
     await parts.stop()
-    assert task.done() and not task.cancelled()
+    assert task.done()
+    assert not task.cancelled()
