@@ -21,14 +21,12 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.replies import Replies
-from bot.sender import OutboxSender
 from bot.setup import create_bot, create_dispatcher
 from bot.webinar_panels import ControlPanels
 from cli import leads as leads_cli
@@ -37,11 +35,13 @@ from cli import webinars as webinars_cli
 from core import db
 from core.clock import Clock, SystemClock
 from core.hub import SignalHub
+from core.lifecycle import Lifecycle
 from core.links import Links
 from core.live import LiveRooms
 from core.presence import PresenceTracker
 from core.settings import Settings, SettingsError, load_settings
 from core.texts import Texts
+from delivery.sender import OutboxSender
 from docsgen import write_docs
 from handlers import Deps, subscribe_all
 from handlers.broadcasts import update_broadcast_progress
@@ -83,13 +83,10 @@ class Runtime:
     scheduler: AsyncIOScheduler | None = None
     waker: Waker | None = None
     sender: OutboxSender | None = None
-    sender_task: asyncio.Task[None] | None = None
     # The speakers' /webinars messages that follow a live webinar's counts.
     panels: ControlPanels | None = None
-    panels_task: asyncio.Task[None] | None = None
-    waker_task: asyncio.Task[None] | None = None
     runner: web.AppRunner | None = None
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
 
 
 def wire(
@@ -163,13 +160,25 @@ def build(settings: Settings, clock: Clock) -> Runtime:
 async def start(rt: Runtime, *, api_base: str | None = None, token: str | None = None) -> None:
     """Open the database, serve HTTP, then start the hub, the scheduler and the bot.
 
-    `api_base` and `token` point the bot at another Bot API server (tests: a fake of
-    their own) instead of Telegram or, in sandbox mode, the fake inside this app.
+    Each part declares its stop as it starts (`rt.lifecycle`): `stop` undoes them in
+    reverse, and so does a start that fails half-way. `api_base` and `token` point the bot
+    at another Bot API server (tests: a fake of their own) instead of Telegram or, in
+    sandbox mode, the fake inside this app.
     """
-    settings = rt.settings
+    try:
+        await _start(rt, api_base, token)
+    except BaseException:
+        await stop(rt)
+        raise
+
+
+async def _start(rt: Runtime, api_base: str | None, token: str | None) -> None:
+    settings, parts = rt.settings, rt.lifecycle
     await db.open_database(settings.database_url)
+    parts.on_stop("database", db.close_database)
     rt.runner = web.AppRunner(rt.app, access_log=None, **runner_options(settings))
     await rt.runner.setup()
+    parts.on_stop("web server", rt.runner.cleanup)
     site = web.TCPSite(rt.runner, settings.web_host, settings.web_port)
     await site.start()
     port = rt.runner.addresses[0][1]
@@ -182,6 +191,7 @@ async def start(rt: Runtime, *, api_base: str | None = None, token: str | None =
     rt.bot = create_bot(
         token or rt.bot_token, api_base if api_base is not None else settings.telegram_api_base
     )
+    parts.on_stop("bot session", rt.bot.session.close)
     rt.app[web_keys.MINI_APP].bot_token = rt.bot.token  # Mini App sign-in checks its data
     me = await rt.bot.get_me()
     rt.app[web_keys.PHOTOS].fetch = partial(download_photo, rt.bot)
@@ -196,54 +206,32 @@ async def start(rt: Runtime, *, api_base: str | None = None, token: str | None =
     rt.dispatcher["webinar_panels"] = rt.panels  # workflow data, by parameter name
     await rt.engine.recover()
     await rt.hub.start()
+    parts.on_stop("hub", rt.hub.stop)
     rt.scheduler = create_scheduler(
         rt.hub, broadcast_progress=partial(update_broadcast_progress, rt.hub, rt.clock, rt.texts)
     )
     rt.scheduler.start()
+    parts.on_stop("scheduler", partial(rt.scheduler.shutdown, wait=False))
     rt.waker = Waker(rt.engine.tick, rt.engine.next_due, rt.clock)
     rt.engine.on_schedule = rt.waker.schedule
-    rt.waker_task = asyncio.create_task(rt.waker.run())  # overdue steps run at once
-    rt.sender_task = asyncio.create_task(rt.sender.run())
-    rt.panels_task = asyncio.create_task(rt.panels.run())
-    rt.tasks.append(
-        asyncio.create_task(
-            rt.dispatcher.start_polling(rt.bot, handle_signals=False, close_bot_session=False)
-        )
-    )
+    parts.task("waker", rt.waker.run())  # overdue steps run at once
+    # Stopped after its loop: messages already handed to Telegram get their rows marked.
+    parts.on_stop("sends in flight", rt.sender.finish_inflight)
+    parts.task("sender", rt.sender.run())
+    polling = rt.dispatcher.start_polling(rt.bot, handle_signals=False, close_bot_session=False)
+    parts.task("polling", polling, cancel=False)  # ends by itself once told to stop
+    parts.on_stop("polling", partial(_stop_polling, rt.dispatcher))
+    parts.task("panels", rt.panels.run())  # first to stop: it edits through the outbox
 
 
-async def _finish(task: asyncio.Task[Any], *, cancel: bool, seconds: float = 5.0) -> None:
-    """Let `task` end (cancelling it first, or after `seconds`); never wait forever."""
-    if cancel:
-        task.cancel()
-    done, _ = await asyncio.wait({task}, timeout=seconds)
-    if not done:
-        log.error("stop: %s did not end in %ss; cancelling it", task.get_name(), seconds)
-        task.cancel()
-        await asyncio.wait({task}, timeout=seconds)
-    if task.done() and not task.cancelled() and task.exception() is not None:
-        log.error("stop: %s had failed", task.get_name(), exc_info=task.exception())
+async def _stop_polling(dispatcher: Dispatcher) -> None:
+    with contextlib.suppress(RuntimeError):  # polling had not begun yet
+        await dispatcher.stop_polling()
 
 
 async def stop(rt: Runtime) -> None:
-    if rt.dispatcher is not None:
-        with contextlib.suppress(RuntimeError):
-            await rt.dispatcher.stop_polling()
-    for task in rt.tasks:  # polling ends by itself once told to stop
-        await _finish(task, cancel=False)
-    for background in (rt.panels_task, rt.waker_task, rt.sender_task):
-        if background is not None:
-            await _finish(background, cancel=True)
-    if rt.sender is not None:
-        await rt.sender.finish_inflight()
-    if rt.scheduler is not None:
-        rt.scheduler.shutdown(wait=False)
-    await rt.hub.stop()
-    if rt.runner is not None:
-        await rt.runner.cleanup()
-    if rt.bot is not None:
-        await rt.bot.session.close()
-    await db.close_database()
+    """Stop what `start` started, in reverse, each part within a bounded wait."""
+    await rt.lifecycle.stop()
 
 
 async def serve(settings: Settings) -> None:

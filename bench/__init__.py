@@ -1,1 +1,1 @@
-"""Benchmarks: each script prints its figures (see README.md here and docs/performance.md)."""
+"""Benchmarks: scripts that print their figures (docs/performance.md); they import anything."""

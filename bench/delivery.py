@@ -22,11 +22,11 @@ import time
 from collections import Counter
 
 from bench._setup import temp_database
-from bot.outbox import OutgoingMessage, enqueue
-from bot.sender import OutboxSender
 from bot.setup import create_bot
 from core.clock import SystemClock
 from core.hub import SignalHub
+from delivery.outbox import OutgoingMessage, enqueue
+from delivery.sender import OutboxSender
 from models import OutboxMessage, OutboxStatus, Priority
 from sandbox import FakeTelegram
 

@@ -25,13 +25,13 @@ import time
 from collections import Counter
 
 from bench._setup import temp_database
-from bot.outbox import OutgoingMessage, enqueue_many
-from bot.sender import OutboxSender
 from bot.setup import create_bot
 from core.clock import SystemClock
 from core.hub import SignalHub
 from core.links import Links
 from core.texts import Texts
+from delivery.outbox import OutgoingMessage, enqueue_many
+from delivery.sender import OutboxSender
 from handlers.scenarios import CONDITIONS, MOMENTS
 from handlers.webinar_scenarios import WEBINAR_REMINDERS, webinar_params
 from locales import load_catalogues

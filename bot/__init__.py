@@ -1,5 +1,5 @@
-"""The aiogram side: routers, middlewares, outbox and sender; imports handlers/ and below.
+"""The aiogram side: routers, middlewares, keyboards; imports handlers/ and below.
 
-Routers are one module per feature; the user-context middleware puts the user in the data;
-the Delivery layer (`outbox`, `sender`) lives here until it becomes `delivery/`.
+Routers are one module per feature, each built fresh by its `router()` factory; the
+user-context middleware puts the user in the data; messages go out through `delivery/`.
 `bot.setup` builds the bot and the dispatcher."""

@@ -14,27 +14,28 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
 from bot.access import allowed, refusal
-from bot.callbacks import UserCapability, UserCard, UserRole
 from bot.context import Translate
-from bot.outbox import Button, Buttons
 from bot.prompts import ask, on_prompt
 from bot.replies import Reply
+from bot.routes import Routes
 from core.clock import Clock
 from core.hub import SignalHub
-from core.people import Change, display_name, history_of, search_users
+from core.people import Change, history_of, search_users
+from core.present import display_name
 from core.roles import ROLES, Capability, overrides_of
 from core.settings import Settings
 from core.telegram_limits import fit_plain
 from core.users import LockedOut, Lockout, NotAllowed, UserView, set_capability, set_role
+from delivery.callbacks import UserCapability, UserCard, UserRole
+from delivery.outbox import Button, Buttons
 from locales import N_
 from models import User
 
-router: Final[Router] = Router(name=__name__)
+router: Final[Routes] = Routes(__name__)
 
 NEED = Capability.USERS_MANAGE_ROLES
 LABEL_LIMIT = 48  # UTF-16 units of a name on a button

@@ -10,21 +10,14 @@ from __future__ import annotations
 import html
 from typing import Any, Final
 
-from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.access import allowed
-from bot.callbacks import (
-    BroadcastDecision,
-    BroadcastSegment,
-    BroadcastWebinarSegment,
-    SegmentKind,
-)
 from bot.context import Translate
-from bot.outbox import Button, Buttons
 from bot.prompts import ask, on_prompt
 from bot.replies import Reply
+from bot.routes import Routes
 from core.broadcasts import (
     ATTENDANCE,
     IncompleteBroadcast,
@@ -39,11 +32,18 @@ from core.clock import Clock
 from core.hub import SignalHub
 from core.roles import ROLES, Capability
 from core.texts import Texts
+from delivery.callbacks import (
+    BroadcastDecision,
+    BroadcastSegment,
+    BroadcastWebinarSegment,
+    SegmentKind,
+)
+from delivery.outbox import Button, Buttons
 from handlers.broadcasts import confirm_broadcast
 from locales import N_
 from models import CrmStatus, User, Webinar
 
-router: Final[Router] = Router(name=__name__)
+router: Final[Routes] = Routes(__name__)
 
 NEED = Capability.BROADCAST
 TEXT_LIMIT = 4096

@@ -9,11 +9,12 @@ from __future__ import annotations
 import html
 from typing import Final
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.types import Message
 
 from bot.context import Translate
 from bot.replies import Reply
+from bot.routes import Routes
 from bot.start import answer_bound, answer_outcome
 from core.clock import Clock
 from core.hub import SignalHub
@@ -23,7 +24,7 @@ from core.texts import Texts
 from handlers.binding import SharedContact, prove_contact
 from models import User
 
-router: Final[Router] = Router(name=__name__)
+router: Final[Routes] = Routes(__name__)
 
 
 @router.message(F.contact)

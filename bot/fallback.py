@@ -9,20 +9,21 @@ import html
 import logging
 from typing import Final
 
-from aiogram import Bot, Router
+from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import BotCommand, CallbackQuery, Message
 
 from bot.context import Translate
 from bot.replies import Reply
+from bot.routes import Routes
 from core.roles import Capability, capabilities_of
 from core.settings import Settings
 from core.texts import Texts
 from locales import LOCALES, N_
 from models import User
 
-router: Final[Router] = Router(name=__name__)
+router: Final[Routes] = Routes(__name__)
 log = logging.getLogger(__name__)
 
 LEAD_VIEWS = (Capability.LEADS_VIEW_OWN, Capability.LEADS_VIEW_TEAM, Capability.LEADS_VIEW_ALL)

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Final
 
-from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import Language
-from bot.outbox import Button
 from bot.replies import Reply
+from bot.routes import Routes
 from core.texts import Texts
+from delivery.callbacks import Language
+from delivery.outbox import Button
 from locales import LOCALES, N_, NATIVE_NAMES
 from models import User
 
-router: Final[Router] = Router(name=__name__)
+router: Final[Routes] = Routes(__name__)
 
 
 @router.message(Command("language"))

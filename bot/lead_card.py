@@ -13,26 +13,27 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import AddNote, CardInPlace, LeadCard, LeadsPage, LeadStatus, NotesPage
 from bot.context import Translate
 from bot.lead_notes import card_notes, notes_page
-from bot.outbox import Button, Buttons
 from bot.prompts import ask, on_prompt
 from bot.replies import Reply
+from bot.routes import Routes
 from core.attendance import Stage, history_of
 from core.clock import Clock
-from core.crm import InvalidNote, OutOfScope, add_note, person_name, set_status
+from core.crm import InvalidNote, OutOfScope, add_note, set_status
 from core.hub import SignalHub
+from core.present import person_name
 from core.scope import LeadScope, Reach, scope_of
 from core.settings import Settings
 from core.telegram_limits import TEXT_LIMIT, fit_html, visible_length
+from delivery.callbacks import AddNote, CardInPlace, LeadCard, LeadsPage, LeadStatus, NotesPage
+from delivery.outbox import Button, Buttons
 from locales import N_
 from models import CrmStatus, LeadEntry, LeadTouch, ScenarioRun, User
 
-router: Final[Router] = Router(name=__name__)
+router: Final[Routes] = Routes(__name__)
 
 NOT_IN_LIST = N_("This lead is not in your list.")
 STATUS_LABELS: Final[dict[CrmStatus, str]] = {

@@ -12,11 +12,11 @@ import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.callbacks import CardInPlace, NotesPage
 from bot.context import Translate
-from bot.outbox import Button, Buttons
-from core.crm import person_name
+from core.present import person_name
 from core.telegram_limits import TEXT_LIMIT, fit_html, visible_length
+from delivery.callbacks import CardInPlace, NotesPage
+from delivery.outbox import Button, Buttons
 from locales import N_
 from models import LeadEntry, LeadNote, User
 

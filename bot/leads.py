@@ -6,16 +6,14 @@ from __future__ import annotations
 import html
 from typing import Final
 
-from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.access import allowed_any
-from bot.callbacks import LeadCard, LeadsPage
 from bot.context import Translate
 from bot.lead_card import status_label
-from bot.outbox import Button, Buttons
 from bot.replies import Reply
+from bot.routes import Routes
 from core.clock import Clock
 from core.crm import export_leads
 from core.hub import SignalHub
@@ -23,10 +21,12 @@ from core.roles import Capability
 from core.scope import LeadScope, Reach, scope_of
 from core.settings import Settings
 from core.telegram_limits import fit_plain
+from delivery.callbacks import LeadCard, LeadsPage
+from delivery.outbox import Button, Buttons
 from locales import N_
 from models import LeadEntry, User
 
-router: Final[Router] = Router(name=__name__)
+router: Final[Routes] = Routes(__name__)
 
 PAGE_SIZE = 10
 LABEL_LIMIT = 40

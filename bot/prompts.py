@@ -11,17 +11,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.types import Message
 
 from bot.context import Translate
 from bot.replies import Reply
+from bot.routes import Routes
 from core.clock import Clock
 from locales import N_
 from models import BotPrompt, User
 
-router: Final[Router] = Router(name=__name__)
+router: Final[Routes] = Routes(__name__)
 
 PROMPT_TTL = 30 * 60
 

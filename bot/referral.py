@@ -7,13 +7,13 @@ import io
 from typing import Final
 
 import segno
-from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
 from bot.access import allowed
 from bot.context import Translate
 from bot.replies import Reply
+from bot.routes import Routes
 from core.links import Links
 from core.referrals import ensure_ref_code, funnel_of
 from core.roles import Capability
@@ -21,7 +21,7 @@ from handlers.binding import REF_PREFIX
 from locales import N_
 from models import User
 
-router: Final[Router] = Router(name=__name__)
+router: Final[Routes] = Routes(__name__)
 
 
 @router.message(Command("ref"))

@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from bot.outbox import Buttons, Outgoing, OutgoingEdit, OutgoingFile, OutgoingMessage, enqueue
 from core.clock import Clock
 from core.hub import SignalHub
+from delivery.outbox import Buttons, Outgoing, OutgoingEdit, OutgoingFile, OutgoingMessage, enqueue
 from models import Priority
 
 

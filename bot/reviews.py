@@ -9,27 +9,28 @@ from __future__ import annotations
 import html
 from typing import Final
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
 from bot.access import allowed
-from bot.callbacks import ApplicationVerdict, ProfileVerdict
 from bot.context import Translate
-from bot.outbox import OutgoingCaptionEdit, OutgoingPhoto
 from bot.replies import Reply
+from bot.routes import Routes
 from core.applications import Applied, apply, decide
 from core.clock import Clock
 from core.hub import SignalHub
+from core.present import person
 from core.profiles import NAME_LIMIT, BadName, Field, decide_change, pending_changes
 from core.profiles import request_change as request_profile_change
 from core.roles import Capability
 from core.users import NotAllowed
-from handlers.reviews import person
+from delivery.callbacks import ApplicationVerdict, ProfileVerdict
+from delivery.outbox import OutgoingCaptionEdit, OutgoingPhoto
 from locales import N_
 from models import Review, User
 
-router: Final[Router] = Router(name=__name__)
+router: Final[Routes] = Routes(__name__)
 
 APPLY_ANSWERS = {
     Applied.APPLIED: N_(

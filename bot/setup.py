@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, Dispatcher, Router
+from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
@@ -36,6 +36,27 @@ from core.settings import Settings
 from core.texts import Texts
 from scheduler.engine import ScenarioEngine
 
+# Every feature module, in the order its handlers are tried; fallback last: it takes the
+# rest.
+FEATURES = (
+    start,
+    contact,
+    language,
+    unsubscribe,
+    lead_card,
+    leads,
+    referral,
+    reviews,
+    admin_users,
+    stats,
+    broadcast,
+    webinar_control,
+    webinar_chat,
+    webinar_dialog,
+    prompts,  # after every command: plain text answering a question
+    fallback,
+)
+
 
 def create_bot(token: str, api_base: str = "") -> Bot:
     """The real aiogram `Bot`; `api_base` points it at another Bot API server."""
@@ -65,39 +86,7 @@ def create_dispatcher(
     context = UserContext(clock, settings, texts, replies)
     dispatcher.message.outer_middleware(context)
     dispatcher.callback_query.outer_middleware(context)
-    # fallback last: it takes the rest
-    _attach(
-        dispatcher,
-        start.router,
-        contact.router,
-        language.router,
-        unsubscribe.router,
-        lead_card.router,
-        leads.router,
-        referral.router,
-        reviews.router,
-        admin_users.router,
-        stats.router,
-        broadcast.router,
-        webinar_control.router,
-        webinar_chat.router,
-        webinar_dialog.router,
-        prompts.router,  # after every command: plain text answering a question
-        fallback.router,
-    )
+    # Fresh routers for this dispatcher (a process may build several: tests do).
+    dispatcher.include_routers(*(module.router.build() for module in FEATURES))
     dispatcher.startup.register(fallback.set_commands)
     return dispatcher
-
-
-def _attach(dispatcher: Dispatcher, *routers: Router) -> None:
-    """Include module-level routers, re-homing any that an earlier dispatcher holds.
-
-    aiogram attaches a router to one parent for life (RuntimeError "Router is already
-    attached"), but one process may build several dispatchers: every test that starts
-    the service does.
-    """
-    for router in routers:
-        if router.parent_router is not None:
-            router.parent_router.sub_routers.remove(router)
-            router._parent_router = None
-        dispatcher.include_router(router)

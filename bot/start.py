@@ -7,21 +7,21 @@ import re
 from functools import partial
 from typing import Final
 
-from aiogram import Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from bot.context import Translate, locale_of
 from bot.fallback import help_text
-from bot.outbox import OutgoingMessage
 from bot.replies import Reply
+from bot.routes import Routes
 from core.clock import Clock
 from core.hub import SignalHub
 from core.links import Links
 from core.roles import capabilities_of
 from core.settings import Settings
 from core.texts import Texts
+from delivery.outbox import OutgoingMessage
 from handlers.binding import (
     REF_PREFIX,
     Bind,
@@ -33,7 +33,7 @@ from handlers.binding import (
 from locales import N_
 from models import LeadEntry, User
 
-router: Final[Router] = Router(name=__name__)
+router: Final[Routes] = Routes(__name__)
 PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what Telegram allows in a deep link
 
 ANSWERS = {

@@ -5,24 +5,24 @@ from __future__ import annotations
 import html
 from typing import Final
 
-from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.access import allowed_any
-from bot.callbacks import StatsPeriod
 from bot.context import Translate
-from bot.outbox import Button, Buttons
 from bot.replies import Reply
+from bot.routes import Routes
 from core.clock import Clock
 from core.roles import Capability
 from core.scope import scope_of
 from core.settings import Settings
 from core.stats import FunnelStats, Period, funnel_stats, period_start
+from delivery.callbacks import StatsPeriod
+from delivery.outbox import Button, Buttons
 from locales import N_
 from models import User
 
-router: Final[Router] = Router(name=__name__)
+router: Final[Routes] = Routes(__name__)
 
 NEED = (Capability.LEADS_VIEW_OWN, Capability.LEADS_VIEW_TEAM, Capability.LEADS_VIEW_ALL)
 LABELS: Final[dict[Period, str]] = {

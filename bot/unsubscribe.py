@@ -7,19 +7,19 @@ from __future__ import annotations
 
 from typing import Final
 
-from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
 from bot.context import Translate
 from bot.replies import Reply
+from bot.routes import Routes
 from core.clock import Clock
 from core.hub import SignalHub
 from core.unsubscribe import unsubscribe
 from locales import N_
 from models import User
 
-router: Final[Router] = Router(name=__name__)
+router: Final[Routes] = Routes(__name__)
 
 
 @router.message(Command("stop"))

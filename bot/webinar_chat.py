@@ -11,14 +11,12 @@ from __future__ import annotations
 import html
 from typing import Final, cast
 
-from aiogram import Router
 from aiogram.types import CallbackQuery
 
 from bot.access import allowed, refusal
-from bot.callbacks import ChatModeration
 from bot.context import Translate
-from bot.outbox import Button, Buttons
 from bot.replies import Reply
+from bot.routes import Routes
 from core.chat import (
     NoSuchMessage,
     author_lead,
@@ -34,10 +32,12 @@ from core.hub import SignalHub
 from core.roles import Capability
 from core.telegram_limits import fit_plain
 from core.users import NotAllowed
+from delivery.callbacks import ChatModeration
+from delivery.outbox import Button, Buttons
 from locales import N_
 from models import ChatMute, User, Webinar
 
-router: Final[Router] = Router(name=__name__)
+router: Final[Routes] = Routes(__name__)
 
 NEED = Capability.WEBINAR_MANAGE_CHAT
 SHOWN = 10  # the newest messages on the screen

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from typing import Final
 
-from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message, Update
 
 from bot.access import allowed, refusal
-from bot.callbacks import WebinarAction, WebinarsRefresh
 from bot.context import Translate
 from bot.replies import Reply
+from bot.routes import Routes
 from bot.webinar_list import STATUS_WORDS, local_time, person_name, zone_of
 from bot.webinar_panels import ControlPanels
 from core.clock import Clock
@@ -27,10 +26,11 @@ from core.roles import Capability, can
 from core.settings import Settings
 from core.users import NotAllowed
 from core.webinars import Outcome, StatusChange, set_status
+from delivery.callbacks import WebinarAction, WebinarsRefresh
 from locales import N_
 from models import User, Webinar, WebinarStatus
 
-router: Final[Router] = Router(name=__name__)
+router: Final[Routes] = Routes(__name__)
 
 NEED = Capability.WEBINAR_MANAGE_STATUS
 WANTED = {

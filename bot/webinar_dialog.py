@@ -18,16 +18,14 @@ from typing import Any, Final
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.access import allowed, refusal
-from bot.callbacks import WebinarDialog
 from bot.context import Translate
-from bot.outbox import Button, Buttons
 from bot.prompts import ask, on_prompt
 from bot.replies import Reply
+from bot.routes import Routes
 from core.clock import Clock
 from core.hub import SignalHub
 from core.links import Links
@@ -37,10 +35,12 @@ from core.telegram_limits import fit_plain
 from core.users import NotAllowed
 from core.webinar_rules import STEP_FIELDS, WebinarDraft, WebinarInvalid, check_step, split_start
 from core.webinars import EDITABLE, create_webinar, edit_webinar
+from delivery.callbacks import WebinarDialog
+from delivery.outbox import Button, Buttons
 from locales import N_
 from models import BotPrompt, StreamType, User, Webinar, WebinarStatus
 
-router: Final[Router] = Router(name=__name__)
+router: Final[Routes] = Routes(__name__)
 
 NEED = Capability.WEBINAR_CREATE
 KIND = "webinar_draft"

@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.callbacks import ChatModeration, WebinarAction, WebinarDialog, WebinarsRefresh
 from bot.context import Translate
-from bot.outbox import Button, Buttons
 from core.chat import message_count
 from core.clock import Clock
 from core.links import Links
@@ -25,6 +23,8 @@ from core.live import LiveRooms
 from core.roles import Capability, capabilities_of
 from core.telegram_limits import fit_plain
 from core.webinars import upcoming
+from delivery.callbacks import ChatModeration, WebinarAction, WebinarDialog, WebinarsRefresh
+from delivery.outbox import Button, Buttons
 from locales import N_
 from models import LeadEntry, StreamType, User, Webinar, WebinarStatus
 

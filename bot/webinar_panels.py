@@ -21,7 +21,6 @@ import logging
 from dataclasses import dataclass
 
 from bot.context import Translate
-from bot.outbox import OutgoingEdit, OutgoingMessage
 from bot.replies import Replies
 from bot.webinar_list import Screen, webinars_screen
 from core.clock import Clock
@@ -29,6 +28,7 @@ from core.links import Links
 from core.live import LiveRooms
 from core.roles import Capability, can
 from core.texts import Texts
+from delivery.outbox import OutgoingEdit, OutgoingMessage
 from models import OutboxMessage, OutboxStatus, User
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,9 @@ from tortoise.queryset import QuerySet
 
 from cli.users import fail, parse_telegram_id
 from core.clock import Clock
-from core.crm import leads_csv, person_name, record_export
+from core.crm import leads_csv, record_export
 from core.hub import SignalHub
+from core.present import person_name
 from core.scope import Reach
 from core.settings import Settings
 from models import CrmStatus, LeadEntry, User

@@ -10,14 +10,13 @@ script can take it with `tail -n 1`.
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from tortoise.functions import Count
 
 from cli.users import fail
 from core.clock import Clock
 from core.hub import SignalHub
+from core.present import local, public_name
 from core.settings import Settings
 from core.webinar_rules import WebinarDraft, WebinarInvalid
 from core.webinars import Outcome, create_webinar, edit_webinar, find_webinar, set_status
@@ -237,10 +236,8 @@ def _offsets(seconds: tuple[int, ...]) -> str:
 def _person(user: User | None) -> str:
     if user is None:
         return "—"
-    name = user.display_name or f"{user.first_name} {user.last_name}".strip()
-    return f"{user.telegram_id} {name}".strip()
+    return f"{user.telegram_id} {public_name(user)}".strip()
 
 
 def _when(webinar: Webinar) -> str:
-    local = datetime.fromtimestamp(webinar.starts_at, UTC).astimezone(ZoneInfo(webinar.tz))
-    return f"{local:%Y-%m-%d %H:%M} {webinar.tz}"
+    return f"{local(webinar.starts_at, webinar.tz):%Y-%m-%d %H:%M} {webinar.tz}"

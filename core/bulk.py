@@ -23,6 +23,8 @@ MAX_VALUES = 30_000
 
 def _columns(model: type[Model]) -> list[tuple[str, str, Field[Any]]]:
     """(field name, column, field) for every column an INSERT must name."""
+    # `Model._meta` is Tortoise's model metadata (its own query builder reads it); no other
+    # API hands out the `Field` objects whose conversions the INSERT must apply.
     meta = model._meta
     return [
         (name, column, meta.fields_map[name])

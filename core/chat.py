@@ -40,6 +40,7 @@ from core.events import (
 )
 from core.hub import SignalHub
 from core.live import LiveEvent, LiveRooms
+from core.present import public_name
 from core.roles import Capability, can
 from core.users import NotAllowed
 from locales import N_
@@ -139,7 +140,7 @@ def lead_author(lead: LeadEntry) -> Author:
 
 
 def speaker_author(user: User) -> Author:
-    name = user.display_name or f"{user.first_name} {user.last_name}".strip()
+    name = public_name(user)
     if not name and user.username:
         name = f"@{user.username}"
     return Author(name=clean(name, multiline=False)[:NAME_MAX], user_id=user.id, speaker=True)

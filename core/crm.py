@@ -20,6 +20,7 @@ from core.actors import done_by
 from core.clock import Clock
 from core.events import CoreLeadNoteAdded, CoreLeadsExported, CoreLeadStatusSet
 from core.hub import SignalHub
+from core.present import person_name
 from core.scope import LeadScope, Reach, scope_of
 from core.visible import visible_text
 from models import CrmStatus, LeadEntry, LeadNote, User
@@ -140,13 +141,6 @@ def _safe(value: object) -> str:
     if E164.fullmatch(text):  # a stored phone number: digits only, cannot be a formula
         return text
     return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def person_name(user: User) -> str:
-    name = f"{user.first_name} {user.last_name}".strip()
-    if user.username:
-        name = f"{name} @{user.username}".strip()
-    return name
 
 
 async def leads_csv(leads: Sequence[LeadEntry], timezone: str) -> bytes:

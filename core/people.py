@@ -63,9 +63,3 @@ async def history_of(user: User, limit: int = 5) -> list[Change]:
         Change(at, name, payload, actors.get(payload.get("actor_user_id")))
         for name, payload, at in mine
     ]
-
-
-def display_name(user: User) -> str:
-    """The name Telegram gave us (unescaped: escape it where it is shown)."""
-    name = f"{user.first_name} {user.last_name}".strip()
-    return name or (f"@{user.username}" if user.username else str(user.telegram_id or user.id))

@@ -36,7 +36,7 @@ LAYERS: tuple[Layer, ...] = (
         "scenarios, notifications; timed work",
         ("handlers", "scheduler"),
     ),
-    Layer("Delivery", "the only way anything reaches Telegram: a durable outbox", ("bot",)),
+    Layer("Delivery", "the only way anything reaches Telegram: a durable outbox", ("delivery",)),
     Layer("UI", "render-only pages over Core data", ("web",)),
     Layer("Composition root", "builds everything and runs it in one event loop", ("main.py",)),
     Layer("Local Telegram", "a fake Bot API and the /sandbox page (no BOT_TOKEN)", ("sandbox",)),

@@ -14,7 +14,6 @@ import html
 from collections import Counter
 from dataclasses import dataclass
 
-from bot.outbox import OutgoingEdit, OutgoingMessage, enqueue, enqueue_many
 from core.broadcasts import (
     PROGRESS_KEY,
     RECIPIENT_KEY,
@@ -27,6 +26,7 @@ from core.clock import Clock
 from core.events import CoreBroadcastConfirmed
 from core.hub import Delivery, SignalHub
 from core.texts import Texts
+from delivery.outbox import OutgoingEdit, OutgoingMessage, enqueue, enqueue_many
 from handlers.deps import Deps
 from locales import N_
 from models import Broadcast, BroadcastStatus, OutboxMessage, OutboxStatus, Priority, User

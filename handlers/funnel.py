@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
-from bot.callbacks import LeadCard
-from bot.outbox import Button, OutgoingMessage, enqueue
 from core.events import (
     CoreLeadBound,
     CoreLeadCreated,
@@ -16,6 +12,9 @@ from core.events import (
     TelegramChatUnreachable,
 )
 from core.hub import Delivery, SignalHub
+from core.present import short_time, utm_text
+from delivery.callbacks import LeadCard
+from delivery.outbox import Button, OutgoingMessage, enqueue
 from handlers.deps import Deps
 from locales import N_
 from models import LeadEntry, Priority, Role, User
@@ -99,9 +98,8 @@ class FunnelConsumers:
         def t(msgid: str) -> str:
             return self.deps.texts(locale, msgid)
 
-        zone = ZoneInfo(self.deps.settings.timezone)
-        when = datetime.fromtimestamp(lead.first_touch_at, UTC).astimezone(zone)
-        utm = ", ".join(f"{k.removeprefix('utm_')}={v}" for k, v in sorted(lead.utm.items()))
+        zone = self.deps.settings.timezone
+        utm = utm_text(lead.utm)
         lines = [
             f"🆕 <b>{html.escape(t(N_('New lead')))}</b>",
             f"{html.escape(t(N_('Name')))}: <b>{html.escape(lead.name or '—')}</b>",
@@ -113,6 +111,7 @@ class FunnelConsumers:
             lines.append(f"UTM: {html.escape(utm)}")
         if lead.ref and lead.partner_id is None:
             lines.append(f"{html.escape(t(N_('Referral code')))}: {html.escape(lead.ref)}")
-        lines.append(f"{html.escape(t(N_('Time')))}: {when:%d.%m.%Y %H:%M} ({zone.key})")
+        when = short_time(lead.first_touch_at, zone)
+        lines.append(f"{html.escape(t(N_('Time')))}: {when} ({zone})")
         button = Button(t(N_("Open lead card")), callback=LeadCard(lead_id=lead.id).pack())
         return OutgoingMessage(chat_id=chat_id, text="\n".join(lines), buttons=((button,),))

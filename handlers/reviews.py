@@ -10,8 +10,6 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
-from bot.callbacks import ApplicationVerdict, ProfileVerdict
-from bot.outbox import Button, Buttons, Outgoing, OutgoingMessage, OutgoingPhoto, enqueue
 from core.applications import reviewers
 from core.events import (
     CoreProfileChangeDecided,
@@ -20,21 +18,15 @@ from core.events import (
     CoreUserApplied,
 )
 from core.hub import Delivery, SignalHub
+from core.present import person
 from core.roles import Capability
+from delivery.callbacks import ApplicationVerdict, ProfileVerdict
+from delivery.outbox import Button, Buttons, Outgoing, OutgoingMessage, OutgoingPhoto, enqueue
 from handlers.deps import Deps
 from locales import N_
 from models import Application, LeadEntry, Priority, ProfileChange, Review, User
 
 Translate = Callable[[str], str]
-
-
-def person(user: User | None, t: Translate) -> str:
-    """A user as a notice names them (escaped HTML): name and @username."""
-    if user is None:
-        return html.escape(t(N_("the system")))
-    name = user.display_name or f"{user.first_name} {user.last_name}".strip() or "—"
-    handle = f" @{user.username}" if user.username else ""
-    return html.escape(name + handle)
 
 
 def review_buttons(

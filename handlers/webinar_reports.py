@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 
-from bot.outbox import OutgoingMessage, enqueue
 from core.events import ClientWebinarAttendanceClassified
 from core.hub import Delivery, SignalHub
 from core.webinar_report import (
@@ -23,6 +22,7 @@ from core.webinar_report import (
     figures,
     results,
 )
+from delivery.outbox import OutgoingMessage, enqueue
 from handlers.deps import Deps
 from locales import N_
 from models import Priority, User, Webinar

@@ -182,7 +182,7 @@ async def events(request: web.Request) -> web.StreamResponse:
         await _send(response, snapshot(fake, user))
         while True:
             try:
-                async with asyncio.timeout(PING_SECONDS):  # not wait_for: see bot/sender.py
+                async with asyncio.timeout(PING_SECONDS):  # not wait_for: see delivery/sender.py
                     event = await queue.get()
             except TimeoutError:
                 await response.write(b": ping\n\n")

@@ -1,4 +1,4 @@
-"""The scenario engine and its wakers; imports core/ and below (the outbox: see layers.md).
+"""The scenario engine and its wakers; imports delivery/, core/ and below.
 
 Waking the durable claimers: the due work itself lives in tables. APScheduler's own job
 stores hold nothing that must survive a restart: a one-off job missed by a restart is

@@ -1,7 +1,6 @@
 """A `Send` step's message: the lead's language, the rendered text and buttons, the outbox.
 
-The one scheduler module that knows the outbox (`bot.outbox` until the outbox moves to
-its own `delivery/` layer below the scheduler).
+The one scheduler module that knows the outbox (`delivery/`, the layer below the scheduler).
 """
 
 from __future__ import annotations
@@ -11,8 +10,8 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from bot.outbox import Button, OutgoingMessage, enqueue
 from core.settings import Settings
+from delivery.outbox import Button, OutgoingMessage, enqueue
 from locales import pick
 from models import LeadEntry, User
 from scheduler.scenario import RunContext, Send

@@ -14,9 +14,9 @@ from aiogram.filters.callback_data import CallbackData
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.callbacks import FAMILIES, MAX_ID, LeadCard, LeadStatus, NotesPage, UserCapability
 from core.clock import FakeClock
 from core.roles import Capability
+from delivery.callbacks import FAMILIES, MAX_ID, LeadCard, LeadStatus, NotesPage, UserCapability
 from models import CrmStatus, EventRecord, LeadEntry, LeadNote, Role
 from sandbox import FakeTelegram
 from tests.test_leads import command, forge, lead_of, person

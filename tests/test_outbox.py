@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.outbox import Button, OutgoingMessage, enqueue, enqueue_many
-from bot.sender import OutboxSender, RealTime
 from bot.setup import create_bot
 from core.clock import FakeClock
 from core.hub import SignalHub
 from core.settings import Settings
+from delivery.outbox import Button, OutgoingMessage, enqueue, enqueue_many
+from delivery.pacing import RealTime
+from delivery.sender import OutboxSender
 from models import EventRecord, OutboxMessage, OutboxStatus, Priority, TelegramChat
 from sandbox import ApiCall, BotApiError, FakeTelegram, RateLimiter, RateLimits
 

@@ -13,11 +13,12 @@ import pytest
 from aiogram import Bot
 from aiogram.methods import SendMessage, TelegramMethod
 
-from bot.outbox import OutgoingEdit, OutgoingFile, enqueue
-from bot.outcomes import MAX_ATTEMPTS, Next, outcome_of
 from core.clock import FakeClock
 from core.hub import SignalHub
 from core.settings import Settings
+from delivery.outbox import OutgoingEdit, OutgoingFile, enqueue
+from delivery.outcomes import MAX_ATTEMPTS, Next
+from delivery.telegram import outcome_of
 from models import (
     Broadcast,
     EventRecord,

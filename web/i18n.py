@@ -12,13 +12,13 @@ from datetime import UTC, datetime
 from gettext import GNUTranslations, NullTranslations
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 from yarl import URL
 
+from core.present import local
 from locales import LOCALES, negotiate
 from web import keys
 
@@ -100,8 +100,7 @@ def iso_time(timestamp: float) -> str:
 
 def local_time(timestamp: float, tz: str) -> str:
     """What a page shows before its script runs: the time in the webinar's own zone."""
-    local = datetime.fromtimestamp(timestamp, UTC).astimezone(ZoneInfo(tz))
-    return f"{local:%Y-%m-%d %H:%M} ({tz})"
+    return f"{local(timestamp, tz):%Y-%m-%d %H:%M} ({tz})"
 
 
 def page_context(request: web.Request, context: dict[str, Any]) -> dict[str, Any]:

@@ -14,14 +14,13 @@ chat does not count as the lead having come in.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from core.chat import REASONS, TEXT_MAX, Refusal, is_muted
 from core.offers import TEXT_MAX as OFFER_MAX
+from core.present import local
 from core.roles import Capability, can
 from core.room import enter_room, player_for, room_view
 from core.room_tokens import RoomTokens, TokenKind, link_expires_at
@@ -241,7 +240,7 @@ def _room(
         "texts": {key: gettext(request, msgid) for key, msgid in SCRIPT_TEXTS.items()},
     }
     # The start in the webinar's own zone; the script shows it in the viewer's.
-    start = datetime.fromtimestamp(webinar.starts_at, UTC).astimezone(ZoneInfo(webinar.tz))
+    start = local(webinar.starts_at, webinar.tz)
     context = {
         "webinar": webinar,
         "view": view,

@@ -13,6 +13,7 @@ import json
 
 from aiohttp import web
 
+from core.present import public_name
 from core.webinars import find_webinar
 from models import StreamType, User, Webinar, WebinarRegistration, WebinarStatus
 from web import form, keys
@@ -111,5 +112,4 @@ async def render_page(
 def _speaker_name(speaker: User | None) -> str:
     if speaker is None:
         return ""
-    # The approved display name is what leads see; until there is one, the Telegram name.
-    return speaker.display_name or f"{speaker.first_name} {speaker.last_name}".strip()
+    return public_name(speaker)

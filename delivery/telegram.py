@@ -1,18 +1,18 @@
-"""What becomes of an outbox row after a Bot API call: every outcome has a name and a rule.
+"""The transport: the one part of delivery that speaks Telegram (through aiogram).
 
-The sender (`bot/sender.py`) asks `outcome_of` about whatever a call raised and does what
-the answer says; this module only decides "sent? failed for good? again, and when?". Every
-exception aiogram can raise has an answer here (a test walks `aiogram.exceptions`), and so
-has any other: an unknown error is retried with backoff and then fails with its error
-recorded, so no row is ever left `sending` to be sent again after a restart, and no chat
-waits behind one message longer than the backoff below.
+It turns a stored row into an aiogram method object, makes the call, and turns whatever
+came back into an `Outcome` (`delivery/outcomes.py`). Every exception aiogram can raise has
+an answer in `outcome_of` (a test walks `aiogram.exceptions`), and so has any other.
+Queueing (`outbox`), pacing and the bookkeeping of rows know nothing of aiogram.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
+import base64
+from typing import Any
 
+from aiogram import Bot
+from aiogram import methods as tg_methods
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramConflictError,
@@ -23,43 +23,42 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramUnauthorizedError,
 )
+from aiogram.types import BufferedInputFile
 
-MAX_ATTEMPTS = 10  # counted tries of one message; then it fails for good
-MAX_DELAY = 300.0  # seconds: the longest wait between two tries
+from delivery.outbox import FILE_KEY
+from delivery.outcomes import ERROR_LIMIT, MAX_ATTEMPTS, Next, Outcome, backoff, describe
+
 TOKEN_PAUSE = 60.0  # seconds all sending waits after Telegram refused the token
-ERROR_LIMIT = 2000  # characters of an error kept on the row
 # Telegram's answer to an edit that changes nothing: the message already shows it.
 NOT_MODIFIED = "message is not modified"
 
-
-class Next(StrEnum):
-    SENT = "sent"
-    FAILED = "failed"  # refused for good, or out of tries
-    UNREACHABLE = "unreachable"  # the chat blocked or removed the bot (403)
-    RETRY = "retry"
-    MIGRATED = "migrated"  # the group became a supergroup: send there instead
+Request = tg_methods.TelegramMethod[Any]
 
 
-@dataclass(frozen=True)
-class Outcome:
-    next: Next
-    error: str = ""
-    delay: float = 0.0  # RETRY: due again after this many seconds
-    pause: float = 0.0  # hold all sending this many seconds (429, refused token)
-    counts: bool = True  # RETRY: whether this try counts towards MAX_ATTEMPTS
-    chat_id: int | None = None  # MIGRATED: the new chat id
-    message_id: int | None = None  # SENT: the message Telegram made
+class TelegramTransport:
+    """Bot API calls for stored rows, through one aiogram `Bot`."""
 
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
 
-def backoff(attempts: int) -> float:
-    """Seconds before try number `attempts + 1`: 2, 4, 8, … up to MAX_DELAY."""
-    return min(MAX_DELAY, 2.0 ** min(attempts, 30))
+    def request(self, method: str, chat_id: int, payload: dict[str, Any]) -> Request:
+        """The aiogram method object for a stored row (`sendMessage` → `SendMessage`);
+        raises when the payload is one no request can carry."""
+        cls = getattr(tg_methods, method[0].upper() + method[1:])
+        params = {"chat_id": chat_id, **payload}
+        upload = params.pop(FILE_KEY, None)
+        if upload is not None:  # a file we made: uploaded as multipart form data
+            data = base64.b64decode(upload["b64"])
+            params[upload["field"]] = BufferedInputFile(data, filename=upload["filename"])
+        return cls.model_validate(params)  # type: ignore[no-any-return]
 
-
-def describe(exc: BaseException) -> str:
-    """The error as recorded on the row: its class and Telegram's (or the library's) words."""
-    message = getattr(exc, "message", None) or str(exc) or repr(exc)
-    return f"{type(exc).__name__}: {message}"[:ERROR_LIMIT]
+    async def send(self, request: Request, attempts: int) -> Outcome:
+        """Make the call; whatever happens is an `Outcome` (`attempts` counts this try)."""
+        try:
+            result = await self._bot(request)
+        except Exception as exc:
+            return outcome_of(exc, attempts)
+        return Outcome(Next.SENT, message_id=getattr(result, "message_id", None))
 
 
 def outcome_of(exc: Exception, attempts: int) -> Outcome:

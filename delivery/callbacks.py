@@ -9,9 +9,10 @@ the fallback router's "This button no longer works.". What the value then allows
 checked by the handler (scope, capability), because a well-formed id may be someone
 else's. The formats are those the buttons already in people's chats carry.
 
-`handlers/` build notices with buttons too (a new-lead notice, a review request), so they
-import these definitions, as they import `bot/outbox.py`: together they are what a queued
-message carries.
+They live in `delivery/`, beside the outbox, because `handlers/` and the scheduler build
+messages with buttons too (a new-lead notice, a review request): together they are what a
+queued message carries. The class is aiogram's (a pydantic model with `pack()`); as a
+filter it is used by the routers in `bot/` only.
 """
 
 from __future__ import annotations

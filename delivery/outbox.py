@@ -2,8 +2,9 @@
 
 Producers (consumers of events, the scenario engine, bot screens that notify others) call
 `enqueue` inside their own database transaction, so a message exists exactly when the state
-change that caused it does. The sender (`OutboxSender`) drains the table within
-Telegram's limits. The idempotency `key` makes enqueueing safe to repeat.
+change that caused it does. The sender (`delivery/sender.py`) drains the table within
+Telegram's limits. The idempotency `key` makes enqueueing safe to repeat. Nothing here
+knows aiogram: a payload is the Bot API method's name and its parameters as plain data.
 
 Every payload is built here, and here it is made to fit Telegram's size limits
 (`core/telegram_limits.py`): a text or caption too long for Telegram is cut with "…" (a
