@@ -10,9 +10,7 @@ refusal.
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
@@ -25,7 +23,7 @@ from bot.routes import Routes
 from core.clock import Clock
 from core.hub import SignalHub
 from core.people import Change, history_of, search_users
-from core.present import display_name
+from core.present import display_name, short_time
 from core.roles import ROLES, Capability, overrides_of
 from core.settings import Settings
 from core.telegram_limits import fit_plain
@@ -191,8 +189,7 @@ async def card(target: User, t: Translate, settings: Settings) -> tuple[str, But
 
 
 def _change_line(change: Change, t: Translate, settings: Settings) -> str:
-    zone = ZoneInfo(settings.timezone)
-    when = datetime.fromtimestamp(change.at, UTC).astimezone(zone)
+    when = short_time(change.at, settings.timezone)
     who = display_name(change.actor) if change.actor else t(N_("system"))
     p = change.payload
     if change.name == "core_user_role_set":
@@ -203,7 +200,7 @@ def _change_line(change: Change, t: Translate, settings: Settings) -> str:
         what = t(N_("granted {capability}")).format(capability=p.get("capability"))
     else:
         what = t(N_("withdrew {capability}")).format(capability=p.get("capability"))
-    return html.escape(f"{when:%d.%m.%Y %H:%M} — {who}: {what}")
+    return html.escape(f"{when} — {who}: {what}")
 
 
 def _card_buttons(target: User, caps: frozenset[Capability]) -> Buttons:

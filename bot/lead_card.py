@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,7 @@ from core.attendance import Stage, history_of
 from core.clock import Clock
 from core.crm import InvalidNote, OutOfScope, add_note, set_status
 from core.hub import SignalHub
-from core.present import person_name
+from core.present import person_name, short_time, utm_text
 from core.scope import LeadScope, Reach, scope_of
 from core.settings import Settings
 from core.telegram_limits import TEXT_LIMIT, fit_html, visible_length
@@ -211,12 +211,7 @@ def card_buttons(lead: LeadEntry, t: Translate, *, all_notes: bool = False) -> B
 
 
 def _when(settings: Settings) -> Callable[[float], str]:
-    zone = ZoneInfo(settings.timezone)
-
-    def when(ts: float) -> str:
-        return f"{datetime.fromtimestamp(ts, UTC).astimezone(zone):%d.%m.%Y %H:%M}"
-
-    return when
+    return partial(short_time, tz=settings.timezone)
 
 
 async def card_text(
@@ -231,7 +226,7 @@ async def card_text(
 
     touches = await LeadTouch.filter(lead_id=lead.id).count()
     runs = await ScenarioRun.filter(lead_id=lead.id).order_by("id")
-    utm = ", ".join(f"{k.removeprefix('utm_')}={v}" for k, v in sorted(lead.utm.items()))
+    utm = utm_text(lead.utm)
     lines = [
         f"<b>{html.escape(lead.name or '—')}</b> #{lead.id}",
         row(N_("Phone"), lead.phone or "—"),
