@@ -16,6 +16,7 @@ from bot import (
     language,
     lead_card,
     leads,
+    my_webinars,
     prompts,
     referral,
     reviews,
@@ -76,6 +77,7 @@ def create_dispatcher(
         admin_users.router,
         stats.router,
         broadcast.router,
+        my_webinars.router,
         prompts.router,  # after every command: plain text answering a question
         fallback.router,
     )

@@ -6,7 +6,9 @@ from core.hub import SignalHub
 from handlers.broadcasts import BroadcastConsumers
 from handlers.deps import Deps
 from handlers.funnel import FunnelConsumers
+from handlers.partner_webinar_notices import PartnerWebinarConsumers
 from handlers.reviews import ReviewConsumers
+from handlers.webinar_notices import WebinarNoticeConsumers
 from handlers.webinars_live import LiveConsumers
 
 __all__ = ["Deps", "subscribe_all"]
@@ -18,3 +20,5 @@ def subscribe_all(hub: SignalHub, deps: Deps) -> None:
     ReviewConsumers(deps).subscribe(hub)
     BroadcastConsumers(deps).subscribe(hub)
     LiveConsumers(deps).subscribe(hub)
+    WebinarNoticeConsumers(deps).subscribe(hub)
+    PartnerWebinarConsumers(deps).subscribe(hub)

@@ -38,10 +38,13 @@ KNOWN_VIOLATIONS = frozenset(
         ("handlers/broadcasts.py", "bot.outbox"),
         ("handlers/funnel.py", "bot.outbox"),
         ("handlers/reviews.py", "bot.outbox"),
+        ("handlers/webinar_notices.py", "bot.outbox"),
+        ("handlers/partner_webinar_notices.py", "bot.outbox"),
         ("scheduler/messages.py", "bot.outbox"),
         # the buttons consumers put on their messages: they move with the outbox.
         ("handlers/funnel.py", "bot.callbacks"),
         ("handlers/reviews.py", "bot.callbacks"),
+        ("handlers/partner_webinar_notices.py", "bot.callbacks"),
     }
 )
 
