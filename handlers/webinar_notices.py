@@ -5,7 +5,7 @@ A lead's chat is known only once they open the bot (`core_lead_bound`), which ma
 before or after the registration. Both events lead to one function, `tell_registrant`,
 that says what is true now (open: the confirmation; cancelled: the cancellation), keyed
 by webinar, lead and chat: whichever event comes first sends it, the other (or a replay)
-finds the key taken. A rescheduled start is told once per change (keyed by the event).
+finds the key taken. A rescheduled start is told once per change (keyed by the change).
 Texts are rendered in the lead's language and time zone when they are queued.
 """
 
@@ -156,7 +156,7 @@ class WebinarNoticeConsumers:
             locales = await self._locales(leads)
             messages = [
                 (
-                    f"{d.key}:{lead.id}",
+                    _moved_key(webinar, lead, event),
                     self._moved(webinar, lead, event, locales[lead.id]),
                 )
                 for lead in leads
@@ -283,6 +283,13 @@ class WebinarNoticeConsumers:
     async def _queue_many(self, messages: Iterable[tuple[str, OutgoingMessage]]) -> None:
         async with self.deps.hub.transaction() as tx:
             await enqueue_many(tx.connection, self.deps.clock, messages)
+
+
+def _moved_key(webinar: Webinar, lead: LeadEntry, event: CoreWebinarUpdated) -> str:
+    # By what changed and when, not by the event's id: the same change published twice
+    # (a retried command) is told once.
+    change = f"{event.previous_starts_at}-{event.starts_at}@{event.timestamp}"
+    return f"webinar_moved:{webinar.id}:{lead.id}:{lead.chat_id}:{change}"
 
 
 def _cancelled_key(webinar: Webinar, lead: LeadEntry) -> str:
