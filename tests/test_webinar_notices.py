@@ -10,12 +10,15 @@ from typing import Any
 import aiohttp
 import pytest
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 import main
 from core.clock import FakeClock
 from core.events import CATALOGUE, Event
+from core.links import Links
 from core.webinar_rules import WebinarDraft
 from core.webinars import edit_webinar, set_status
+from handlers.webinar_notices import room_button
 from models import (
     DeliveryStatus,
     EventDelivery,
@@ -24,6 +27,7 @@ from models import (
     OutboxMessage,
     Role,
     User,
+    Webinar,
     WebinarStatus,
 )
 from sandbox import FakeTelegram
@@ -330,14 +334,34 @@ async def test_web_app_buttons_only_where_telegram_takes_them(
     async with product() as rt:
         assert rt.bot is not None
         group = fake.create_group("Партнёры")
-        markup = {"inline_keyboard": [[{"text": "Room", "web_app": {"url": "https://x.example/"}}]]}
-        for chat_id, url, error in (
+        anna = fake.create_user("Anna")
+        anna.started = True
+        for target, url, error in (
             (group.id, "https://x.example/", "BUTTON_TYPE_INVALID"),
-            (None, "http://x.example/", "Only HTTPS links are allowed"),
+            (anna.id, "http://x.example/", "Only HTTPS links are allowed"),
         ):
-            person = fake.create_user("Anna")
-            person.started = True
-            target = chat_id if chat_id is not None else person.id
-            markup["inline_keyboard"][0][0]["web_app"]["url"] = url
+            room = InlineKeyboardButton(text="Room", web_app=WebAppInfo(url=url))
+            markup = InlineKeyboardMarkup(inline_keyboard=[[room]])
             with pytest.raises(TelegramBadRequest, match=error):
-                await rt.bot.send_message(target, "hi", reply_markup=markup)  # type: ignore[arg-type]
+                await rt.bot.send_message(target, "hi", reply_markup=markup)
+        # Over HTTPS in a private chat it is taken.
+        room = InlineKeyboardButton(text="Room", web_app=WebAppInfo(url="https://x.example/"))
+        markup = InlineKeyboardMarkup(inline_keyboard=[[room]])
+        await rt.bot.send_message(anna.id, "hi", reply_markup=markup)
+
+
+def test_the_room_button_is_a_mini_app_only_where_telegram_takes_one() -> None:
+    webinar = Webinar(id=7, slug="partnerstvo")
+    secret = "k" * 40
+
+    def made(base: str, chat_id: int, *, sandbox: bool = False) -> dict[str, Any]:
+        links = Links(base_url=base, sandbox=sandbox, secret_key=secret)
+        return room_button(links, webinar, 5, chat_id, "Войти").as_dict()
+
+    https = "https://funnel.example.com"
+    assert made(https, 42) == {"text": "Войти", "web_app": {"url": f"{https}/w/partnerstvo/room"}}
+    # A group, or a deployment without TLS: the personal link instead.
+    assert made(https, -100)["url"].startswith(f"{https}/t/7/5.")
+    assert made("http://funnel.example.com", 42)["url"].startswith("http://funnel.example.com/t/7/")
+    # The sandbox on this machine: a Mini App over plain HTTP, as Telegram's test servers allow.
+    assert "web_app" in made("http://127.0.0.1:8080", 42, sandbox=True)
