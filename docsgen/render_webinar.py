@@ -21,7 +21,10 @@ CHAT_EVENTS = "core_webinar_chat_"
 
 def _fields(model: type[Any]) -> list[list[str]]:
     rows = []
-    for name, field in model._meta.fields_map.items():
+    fields = model._meta.fields_map
+    for name, field in fields.items():
+        if name.endswith("_id") and name.removesuffix("_id") in fields:
+            continue  # the column Tortoise adds for a relation once it starts: listed below
         if field.__class__.__name__ == "BackwardFKRelation":
             continue  # rows of other tables that point here
         if field.__class__.__name__ == "ForeignKeyFieldInstance":
