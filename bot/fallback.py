@@ -31,6 +31,7 @@ LEAD_VIEWS = (Capability.LEADS_VIEW_OWN, Capability.LEADS_VIEW_TEAM, Capability.
 # Everyone's commands: the command menu and the first part of /help.
 COMMANDS = {
     "start": N_("Start"),
+    "webinars": N_("Your webinars and the way into their rooms"),
     "language": N_("Change the language"),
     "stop": N_("No more reminders"),
     "apply": N_("Apply to become a partner"),

@@ -35,6 +35,10 @@ class Links:
         token = RoomTokens(self.secret_key).mint(TokenKind.SPEAKER, webinar.id, user_id)
         return f"{self.base_url}/t/{webinar.id}/speaker/{token}"
 
+    def page_url(self, webinar: Webinar) -> str:
+        """The webinar's public page, where people register (`/w/<slug>`)."""
+        return f"{self.base_url}/w/{quote(webinar.slug)}"
+
     def room_url(self, webinar: Webinar) -> str:
         """The room itself: the address of the bot's Mini App (`web_app`) button."""
         return f"{self.base_url}/w/{quote(webinar.slug)}/room"

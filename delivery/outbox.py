@@ -35,11 +35,13 @@ from models import OutboxMessage, Priority
 
 @dataclass(frozen=True)
 class Button:
-    """An inline button: `url` opens a link, `callback` comes back as a callback_query."""
+    """An inline button: `url` opens a link, `callback` comes back as a callback_query,
+    `web_app` opens its URL as a Telegram Mini App (private chats only, HTTPS)."""
 
     text: str
     url: str | None = None
     callback: str | None = None
+    web_app: str | None = None
 
     def __post_init__(self) -> None:
         # Telegram refuses the whole message over one bad button: fail where it is built.
@@ -48,8 +50,10 @@ class Button:
         ):
             raise ValueError(f"callback data must be 1-64 bytes: {self.callback!r}")
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, Any]:
         text = fit_plain(self.text, BUTTON_TEXT_LIMIT)
+        if self.web_app:
+            return {"text": text, "web_app": {"url": self.web_app}}
         if self.url:
             return {"text": text, "url": self.url}
         return {"text": text, "callback_data": self.callback or "noop"}

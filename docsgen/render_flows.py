@@ -6,6 +6,7 @@ from __future__ import annotations
 from core.events import Status
 from docsgen.markdown import bullets, code, header, table
 from docsgen.render_events import EVENTS_DOC, consumer_names
+from docsgen.render_webinar import webinar_entity
 from docsgen.seed import FLOWS, LAYERS, Flow
 from docsgen.sources import Sources
 
@@ -23,13 +24,21 @@ def missing_for(flow: Flow, src: Sources) -> list[str]:
             missing.append(f"event {code(name)} is {spec.status.value}")
     missing += [f"nobody consumes {code(e)}" for e in flow.consumed if not src.consumers(e)]
     missing += [f"no {code(t)} table" for t in flow.tables if t not in src.tables]
+    defined = {scenario.name for scenario in src.scenarios}
+    missing += [f"no {code(n)} scenario" for n in flow.scenarios if n not in defined]
     return missing
 
 
 def architecture_doc(src: Sources) -> list[str]:
     out = header(
         "Webinar architecture",
-        ["core/events.py", "handlers/ (subscribe_all)", "models/", "docsgen/seed.py"],
+        [
+            "core/events.py",
+            "handlers/ (subscribe_all)",
+            "models/",
+            "core/webinars.py (TRANSITIONS, EDITABLE)",
+            "docsgen/seed.py",
+        ],
     )
     out += [
         "One Python process runs an aiogram bot, an aiohttp web server and an APScheduler "
@@ -60,6 +69,7 @@ def architecture_doc(src: Sources) -> list[str]:
         out += [f"### {number}. {flow.title} — {status}", "", flow.steps, ""]
         if missing:
             out += [f"Missing: {'; '.join(missing)}.", ""]
+    out += webinar_entity(src)
     out += [f"## Events (details: [{EVENTS_DOC}]({EVENTS_DOC}))", ""]
     out += table(
         ["event", "status", "emitted by", "consumed by"],

@@ -52,6 +52,7 @@ class Flow:
     events: tuple[str, ...] = ()  # must exist and be `implemented` in the catalogue
     consumed: tuple[str, ...] = ()  # must have at least one real subscriber
     tables: tuple[str, ...] = ()  # must exist among the models
+    scenarios: tuple[str, ...] = ()  # declarative scenario definitions that must exist
 
 
 FLOWS: tuple[Flow, ...] = (
@@ -82,6 +83,8 @@ FLOWS: tuple[Flow, ...] = (
         events=("client_webinar_registered",),
         consumed=("client_webinar_registered",),
         tables=("webinar_event",),
+        # Other consumers of the registration (the confirmation) are no reminders.
+        scenarios=("webinar_reminders",),
     ),
     Flow(
         "Start / stop",
@@ -132,6 +135,29 @@ FLOWS: tuple[Flow, ...] = (
         ),
         consumed=("core_webinar_set_status",),
         tables=("webinar_event",),
+    ),
+    Flow(
+        "Registration notices",
+        "`client_webinar_registered` → the lead's confirmation (date and time in their zone, "
+        "the personal room button; sent at `core_lead_bound` when the chat is not known yet) "
+        "and the partner's notice (a new lead's is its new-lead notice); "
+        "`core_webinar_set_status` (cancelled) and `core_webinar_updated` (a new start) → "
+        "every registrant told once; `client_webinar_entered` → the partner's notice",
+        events=(
+            "client_webinar_registered",
+            "core_lead_bound",
+            "core_webinar_set_status",
+            "core_webinar_updated",
+            "client_webinar_entered",
+        ),
+        consumed=(
+            "client_webinar_registered",
+            "core_lead_bound",
+            "core_webinar_set_status",
+            "core_webinar_updated",
+            "client_webinar_entered",
+        ),
+        tables=("webinar_event", "webinar_registration"),
     ),
 )
 

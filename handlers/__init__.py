@@ -6,9 +6,11 @@ from core.hub import SignalHub
 from handlers.broadcasts import BroadcastConsumers
 from handlers.deps import Deps
 from handlers.funnel import FunnelConsumers
+from handlers.partner_webinar_notices import PartnerWebinarConsumers
 from handlers.presence import PresenceConsumers
 from handlers.reviews import ReviewConsumers
 from handlers.webinar_followups import WebinarFollowUps
+from handlers.webinar_notices import WebinarNoticeConsumers
 from handlers.webinar_reports import WebinarReports
 from handlers.webinars_live import LiveConsumers
 
@@ -24,3 +26,5 @@ def subscribe_all(hub: SignalHub, deps: Deps) -> None:
     PresenceConsumers(deps).subscribe(hub)
     WebinarFollowUps(deps).subscribe(hub)
     WebinarReports(deps).subscribe(hub)
+    WebinarNoticeConsumers(deps).subscribe(hub)
+    PartnerWebinarConsumers(deps).subscribe(hub)

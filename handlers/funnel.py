@@ -16,8 +16,9 @@ from core.present import short_time, utm_text
 from delivery.callbacks import LeadCard
 from delivery.outbox import Button, OutgoingMessage, enqueue
 from handlers.deps import Deps
+from handlers.partner_webinar_notices import webinar_line, webinar_of_first_touch
 from locales import N_
-from models import LeadEntry, Priority, Role, User
+from models import LeadEntry, Priority, Role, User, Webinar
 
 
 class FunnelConsumers:
@@ -40,13 +41,14 @@ class FunnelConsumers:
         """Tell the referring partner (or, with none, the admins) about a new lead at once."""
         lead = await LeadEntry.get(id=event.lead_id)
         recipients = await self._recipients(lead)
+        webinar = await webinar_of_first_touch(lead.id)  # one notice for both facts
         async with self.deps.hub.transaction() as tx:
             for user_chat, locale in recipients:
                 await enqueue(
                     tx.connection,
                     self.deps.clock,
                     key=f"{d.key}:{user_chat}",
-                    message=self._lead_notice(lead, user_chat, locale),
+                    message=self._lead_notice(lead, user_chat, locale, webinar),
                     priority=Priority.CRITICAL,
                     lead_id=lead.id,
                 )
@@ -94,7 +96,9 @@ class FunnelConsumers:
             chats.setdefault(admin_id, texts.default)
         return sorted(chats.items())
 
-    def _lead_notice(self, lead: LeadEntry, chat_id: int, locale: str) -> OutgoingMessage:
+    def _lead_notice(
+        self, lead: LeadEntry, chat_id: int, locale: str, webinar: Webinar | None
+    ) -> OutgoingMessage:
         def t(msgid: str) -> str:
             return self.deps.texts(locale, msgid)
 
@@ -113,5 +117,7 @@ class FunnelConsumers:
             lines.append(f"{html.escape(t(N_('Referral code')))}: {html.escape(lead.ref)}")
         when = short_time(lead.first_touch_at, zone)
         lines.append(f"{html.escape(t(N_('Time')))}: {when} ({zone})")
+        if webinar is not None:
+            lines.append(webinar_line(webinar, t, locale))
         button = Button(t(N_("Open lead card")), callback=LeadCard(lead_id=lead.id).pack())
         return OutgoingMessage(chat_id=chat_id, text="\n".join(lines), buttons=((button,),))

@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from yarl import URL
+
+from core.loopback import is_loopback_host
 from sandbox.protocol import Json, Params, bad_request
 
 BUTTON_ACTIONS = (
@@ -94,7 +97,30 @@ def _inline_button(button: Any) -> Json:
     url = button.get("url")
     if url is not None and not (isinstance(url, str) and url.startswith(URL_SCHEMES)):
         raise bad_request(f"inline keyboard button URL '{url}' is invalid: Wrong HTTP URL")
+    if "web_app" in button:
+        _check_web_app(button["web_app"])
     return {"text": button["text"], **{name: button[name] for name in actions}}
+
+
+def _check_web_app(web_app: Any) -> None:
+    # A Mini App opens over HTTPS only. Like Telegram's test environment, the sandbox
+    # also takes plain HTTP on this machine, where the product runs without TLS.
+    url = web_app.get("url") if isinstance(web_app, dict) else None
+    if not isinstance(url, str):
+        raise bad_request("can't parse inline keyboard button: Web App URL must be a string")
+    parsed = URL(url)
+    local = parsed.scheme == "http" and is_loopback_host(parsed.host or "")
+    if not ((parsed.scheme == "https" and parsed.host) or local):
+        raise bad_request(
+            f"inline keyboard button Web App URL '{url}' is invalid: Only HTTPS links are allowed"
+        )
+
+
+def check_for_chat(inline: Json | None, private: bool) -> None:
+    """Telegram takes `web_app` buttons in private chats only (groups: BUTTON_TYPE_INVALID)."""
+    rows = (inline or {}).get("inline_keyboard", [])
+    if not private and any("web_app" in b for row in rows for b in row):
+        raise bad_request("BUTTON_TYPE_INVALID")
 
 
 def _reply_button(button: Any) -> Json:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sandbox.keyboards import Markup, read_markup
+from sandbox.keyboards import Markup, check_for_chat, read_markup
 from sandbox.markup import format_text, utf16_len
 from sandbox.protocol import BotApiError, Json, Params, bad_request, forbidden
-from sandbox.world import Chat, Method, World
+from sandbox.world import Chat, Method, SandboxUser, World
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -73,6 +73,7 @@ def deliver(world: World, user: Chat, content: Json, p: Params, markup: Markup) 
             }
         elif not (isinstance(reply, dict) and reply.get("allow_sending_without_reply")):
             raise bad_request("message to be replied not found")
+    check_for_chat(markup.inline, isinstance(user, SandboxUser))
     if markup.inline:
         content["reply_markup"] = markup.inline
     message = world.store(user.id, world.bot, content)
@@ -110,6 +111,7 @@ def _edit(world: World, user: Chat, message: Json, changes: Json) -> Json:
         raise bad_request("message can't be edited")
     # Telegram drops an inline keyboard that an edit does not repeat.
     changes.setdefault("reply_markup", None)
+    check_for_chat(changes["reply_markup"], isinstance(user, SandboxUser))
     if all(message.get(key) == value for key, value in changes.items()):
         raise bad_request(NOT_MODIFIED)
     for key, value in changes.items():

@@ -123,6 +123,7 @@ async def test_the_bot_registers_its_command_menu(
     snapshot = await first_event(http, user["id"])
     assert [c["command"] for c in snapshot["commands"]] == [
         "start",
+        "webinars",
         "language",
         "stop",
         "apply",

@@ -1,0 +1,112 @@
+"""What a partner is told about their leads and webinars: a lead registered, a lead came.
+
+One message per fact. A lead whose very first form registered them for a webinar is one
+fact, "a new lead, registered for this webinar": the new-lead notice (`handlers/funnel.py`)
+names the webinar (`webinar_of_first_touch`), and no separate registration notice goes.
+A lead that already existed registering, and a lead coming into the room, are a notice
+each, keyed by webinar and lead, so a replay or a second entry sends nothing.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+from core.events import ClientWebinarEntered, ClientWebinarRegistered
+from core.hub import Delivery, SignalHub
+from delivery.callbacks import LeadCard
+from delivery.outbox import Button, OutgoingMessage, enqueue
+from handlers.deps import Deps
+from handlers.webinar_notices import when, zone_of
+from locales import N_
+from models import LeadEntry, LeadTouch, User, Webinar, WebinarRegistration
+
+
+async def webinar_of_first_touch(lead_id: int) -> Webinar | None:
+    """The webinar the form that created the lead registered them for, if it did."""
+    touch = await LeadTouch.filter(lead_id=lead_id, matched_by=None).order_by("id").first()
+    if touch is None or not (touch.webinar_id or "").isdigit():
+        return None
+    webinar_id = int(touch.webinar_id or 0)
+    if not await WebinarRegistration.exists(lead_id=lead_id, webinar_id=webinar_id):
+        return None  # the webinar had closed: the form only collected the lead
+    return await Webinar.get_or_none(id=webinar_id)
+
+
+def webinar_line(webinar: Webinar, t: Callable[[str], str], locale: str) -> str:
+    """«Webinar: <title>, <start in the webinar's zone>» for a partner's notice."""
+    zone, _ = zone_of(None, webinar.tz)
+    start = f"{when(webinar.starts_at, zone, locale)} ({zone.key})"
+    return (
+        f"{html.escape(t(N_('Webinar')))}: <b>{html.escape(webinar.title)}</b>, "
+        f"{html.escape(start)}"
+    )
+
+
+class Translate:
+    """`t(msgid)` in one locale."""
+
+    def __init__(self, deps: Deps, locale: str) -> None:
+        self._deps = deps
+        self.locale = locale
+
+    def __call__(self, msgid: str) -> str:
+        return self._deps.texts(self.locale, msgid)
+
+
+class PartnerWebinarConsumers:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def subscribe(self, hub: SignalHub) -> None:
+        # The subscriber's name is stored with each delivery: renaming one is a migration.
+        for event, handler in (
+            ("client_webinar_registered", self.tell_partner_lead_registered),
+            ("client_webinar_entered", self.tell_partner_lead_came),
+        ):
+            hub.subscribe(event, handler, name=handler.__name__)
+
+    async def tell_partner_lead_registered(
+        self, event: ClientWebinarRegistered, d: Delivery
+    ) -> None:
+        """The lead's partner hears of the registration (a new lead's is in its notice)."""
+        webinar = await webinar_of_first_touch(event.lead_id)
+        if webinar is not None and webinar.webinar_id == event.webinar_id:
+            return  # the new-lead notice says it
+        headline = N_("Your lead registered for a webinar")
+        await self._notify(event.lead_id, event.webinar_id, "registered", "📝 ", headline)
+
+    async def tell_partner_lead_came(self, event: ClientWebinarEntered, d: Delivery) -> None:
+        """The lead's partner hears that the lead came into the room (once per webinar)."""
+        headline = N_("Your lead came to the webinar room")
+        await self._notify(event.lead_id, event.webinar_id, "entered", "👀 ", headline)
+
+    async def _notify(
+        self, lead_id: int, webinar_id: str, fact: str, icon: str, headline: str
+    ) -> None:
+        """One notice to the lead's partner (if they have a chat), keyed by fact and lead."""
+        lead = await LeadEntry.get_or_none(id=lead_id)
+        webinar = await Webinar.get_or_none(id=int(webinar_id))
+        if lead is None or webinar is None or lead.partner_id is None:
+            return
+        partner = await User.get_or_none(id=lead.partner_id)
+        if partner is None or partner.chat_id is None:
+            return
+        t = Translate(self.deps, self.deps.texts.pick(partner.locale, partner.language_code))
+        lines = [
+            f"{icon}<b>{html.escape(t(headline))}</b>",
+            f"{html.escape(t(N_('Name')))}: <b>{html.escape(lead.name or '—')}</b>",
+            webinar_line(webinar, t, t.locale),
+        ]
+        button = Button(t(N_("Open lead card")), callback=LeadCard(lead_id=lead.id).pack())
+        message = OutgoingMessage(
+            chat_id=partner.chat_id, text="\n".join(lines), buttons=((button,),)
+        )
+        async with self.deps.hub.transaction() as tx:
+            await enqueue(
+                tx.connection,
+                self.deps.clock,
+                key=f"partner_{fact}:{webinar.id}:{lead.id}:{partner.chat_id}",
+                message=message,
+                lead_id=lead.id,
+            )
