@@ -21,10 +21,22 @@ from tests.webinar_flow_support import (
     person,
     registered,
     route,
-    texts,
 )
 
 H = 3600
+# The registration's confirmation and the cancellation and new-time notices are
+# tests/test_webinar_notices.py's: here only what the reminder scenarios send.
+NOTICES = ("✅ ", "❌ ", "🕒 ")
+
+
+def messages(fake: FakeTelegram, chat_id: int) -> list[dict[str, Any]]:
+    return [m for m in fake.bot_messages(chat_id) if not m.get("text", "").startswith(NOTICES)]
+
+
+def texts(fake: FakeTelegram, chat_id: int) -> list[str]:
+    return [m.get("text", "") for m in messages(fake, chat_id)]
+
+
 REMINDER = "⏰ {name}, вебинар «Как стать партнёром» начнётся через {left}"
 CATCH_UP = "⏰ {name}, вебинар «Как стать партнёром» скоро начнётся — через {left}"
 STARTED = "🔴 {name}, вебинар «Как стать партнёром» начался!"
@@ -52,7 +64,7 @@ async def test_reminders_go_at_24h_1h_10m_and_we_have_started_only_to_who_is_not
         got = texts(fake, anna.chat_id)
         assert [t[: len(reminder("Анна", "24 ч"))] for t in got] == [reminder("Анна", "24 ч")]
         assert "(Europe/Moscow)" in got[0]
-        (message,) = fake.bot_messages(anna.chat_id)
+        (message,) = messages(fake, anna.chat_id)
         ((label, url),) = buttons(message)
         assert label == "🎥 Открыть комнату вебинара"
         assert url.startswith(f"{rt.links.base_url}/t/{webinar.id}/")
@@ -66,7 +78,9 @@ async def test_reminders_go_at_24h_1h_10m_and_we_have_started_only_to_who_is_not
             assert got[1].startswith(reminder(who.lead.name, "1 ч"))
             assert got[2].startswith(reminder(who.lead.name, "10 мин"))
         rows = await OutboxMessage.filter(chat_id=anna.chat_id)
-        assert {r.priority for r in rows} == {Priority.CRITICAL}
+        reminders = [r for r in rows if r.payload.get("text", "").startswith("⏰")]
+        assert len(reminders) == 3
+        assert {r.priority for r in reminders} == {Priority.CRITICAL}
 
         await at(rt, clock, start)
         await set_status(rt.hub, clock, webinar.id, WebinarStatus.LIVE, actor=None)
@@ -77,7 +91,7 @@ async def test_reminders_go_at_24h_1h_10m_and_we_have_started_only_to_who_is_not
         got = texts(fake, anna.chat_id)
         assert len(got) == 4
         assert got[3].startswith(STARTED.format(name="Анна"))
-        ((label, url),) = buttons(fake.bot_messages(anna.chat_id)[3])
+        ((label, url),) = buttons(messages(fake, anna.chat_id)[3])
         assert url == rt.links.room_link(webinar, anna.lead.id)
         assert len(texts(fake, boris.chat_id)) == 3  # Boris is in the room: nothing
 
@@ -201,7 +215,7 @@ async def test_post_webinar_routes_to_the_follow_ups_with_and_without_a_recordin
         # "We have started" went to both during the webinars; what follows them:
         (thanks,) = [t for t in texts(fake, anna.chat_id) if not t.startswith("🔴")]
         assert thanks.startswith("🙏 Анна, спасибо, что были с нами на вебинаре «Как стать")
-        got = [m for m in fake.bot_messages(boris.chat_id) if not m["text"].startswith("🔴")]
+        got = [m for m in messages(fake, boris.chat_id) if not m["text"].startswith("🔴")]
         assert len(got) == 2
         (offer,) = [m for m in got if "Как стать" in m["text"]]
         (missed,) = [m for m in got if "Без записи" in m["text"]]
