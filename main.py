@@ -49,6 +49,7 @@ from handlers.scenarios import CONDITIONS, MOMENTS, SCENARIOS
 from handlers.webinar_scenarios import webinar_params
 from locales import load_catalogues
 from scheduler import Waker, create_scheduler
+from scheduler.auto import AutoSessions
 from scheduler.engine import ScenarioEngine
 from scheduler.scenario import ScenarioError, validate
 from web import keys as web_keys
@@ -208,7 +209,9 @@ async def _start(rt: Runtime, api_base: str | None, token: str | None) -> None:
     await rt.hub.start()
     parts.on_stop("hub", rt.hub.stop)
     rt.scheduler = create_scheduler(
-        rt.hub, broadcast_progress=partial(update_broadcast_progress, rt.hub, rt.clock, rt.texts)
+        rt.hub,
+        broadcast_progress=partial(update_broadcast_progress, rt.hub, rt.clock, rt.texts),
+        auto_sessions=AutoSessions(rt.hub, rt.clock).tick,
     )
     rt.scheduler.start()
     parts.on_stop("scheduler", partial(rt.scheduler.shutdown, wait=False))

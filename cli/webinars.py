@@ -14,6 +14,7 @@ import argparse
 from tortoise.functions import Count
 
 from cli.users import fail
+from core.auto_webinars import AutoDraft, create_auto_series, plan_sessions
 from core.clock import Clock
 from core.hub import SignalHub
 from core.present import local, public_name
@@ -41,6 +42,15 @@ OPTIONS: tuple[tuple[str, str, str], ...] = (
     ("--reminders", "reminders", "reminders before the start: 24h,1h,10m (default), or off"),
 )
 REQUIRED_ON_CREATE = {"title", "start", "duration", "stream_type", "stream_url"}
+# `create --kind auto` only: a recording played on a schedule (`core/auto_webinars.py`).
+AUTO_OPTIONS: tuple[tuple[str, str, str], ...] = (
+    ("--kind", "kind", "live (default) or auto: a recording played on a schedule"),
+    ("--schedule", "schedule", 'auto: "daily 19:00", "weekly mon,thu 19:00" or "dates …"'),
+    ("--blackout", "blackout", "auto: local dates without a session, 2026-12-31,2027-01-01"),
+    ("--recording-duration", "recording_duration", "auto: the recording's length in minutes"),
+)
+# What an AUTO webinar takes of the common options (its sessions get the rest from it).
+AUTO_FIELDS = {"title", "description", "tz", "recording_url", "chat", "slug"}
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -54,6 +64,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     cmds = webinar.add_subparsers(title="webinar commands", metavar="COMMAND")
     create = cmds.add_parser("create", help="a new webinar; prints its slug last")
     _draft_options(create, required=REQUIRED_ON_CREATE)
+    for option, name, text in AUTO_OPTIONS:
+        create.add_argument(option, dest=name, metavar="VALUE", help=text)
     create.set_defaults(webinar_command=cmd_create)
     cmds.add_parser("list", help="every webinar, the next first").set_defaults(
         webinar_command=cmd_list
@@ -83,7 +95,7 @@ def _draft(args: argparse.Namespace) -> WebinarDraft:
 
 
 def _option(field: str) -> str:
-    for option, name, _ in OPTIONS:
+    for option, name, _ in (*OPTIONS, *AUTO_OPTIONS):
         if name == field:
             return option
     return field
@@ -96,6 +108,14 @@ def _refusal(exc: WebinarInvalid) -> int:
 async def cmd_create(
     args: argparse.Namespace, settings: Settings, hub: SignalHub, clock: Clock
 ) -> int:
+    kind = (args.kind or "live").strip().lower()
+    if kind == "auto":
+        return await _create_auto(args, settings, hub, clock)
+    if kind != "live":
+        return fail(f"--kind: unknown kind {args.kind!r}; one of: live, auto")
+    for option, name, _ in AUTO_OPTIONS[1:]:
+        if getattr(args, name) is not None:
+            return fail(f"{option}: only for --kind auto")
     try:
         webinar = await create_webinar(
             hub, clock, _draft(args), actor=None, default_tz=settings.timezone
@@ -105,6 +125,32 @@ async def cmd_create(
     print(f"created: {webinar.title} — {_when(webinar)}")
     print(f"page: {settings.base_url}/w/{webinar.slug}")
     print(webinar.slug)
+    return 0
+
+
+async def _create_auto(
+    args: argparse.Namespace, settings: Settings, hub: SignalHub, clock: Clock
+) -> int:
+    for option, name, _ in OPTIONS:
+        if name not in AUTO_FIELDS and getattr(args, name) is not None:
+            return fail(f"{option}: not for --kind auto (its sessions follow --schedule)")
+    draft = AutoDraft(
+        **{name: getattr(args, name) for name in AUTO_FIELDS},
+        **{name: getattr(args, name) for _, name, _ in AUTO_OPTIONS[1:]},
+    )
+    try:
+        series = await create_auto_series(
+            hub, clock, draft, actor=None, default_tz=settings.timezone
+        )
+    except WebinarInvalid as exc:
+        return _refusal(exc)
+    sessions = await plan_sessions(hub, clock, series)
+    print(f"created: {series.title} — auto, {series.tz}, {series.recording_duration_min} min")
+    for session in sessions:
+        print(f"session: {_when(session)}  {settings.base_url}/w/{session.slug}")
+    if not sessions:
+        print("no session in the next 7 days yet")
+    print(series.slug)
     return 0
 
 

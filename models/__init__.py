@@ -9,6 +9,7 @@ from models.scenarios import RunStatus, ScenarioRun
 from models.users import Role, User, UserCapability
 from models.webinars import (
     Attendance,
+    AutoSeries,
     ChatMessage,
     ChatMute,
     StreamType,
@@ -22,6 +23,7 @@ from models.webinars import (
 __all__ = [
     "Application",
     "Attendance",
+    "AutoSeries",
     "BotPrompt",
     "Broadcast",
     "BroadcastStatus",

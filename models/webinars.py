@@ -9,7 +9,7 @@ stopped: attendance counts only the time between them.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -82,6 +82,11 @@ class Webinar(Model):
         "models.User", related_name="webinar_status_changes", null=True, on_delete=fields.SET_NULL
     )
     status_changed_by_id: int | None
+    # An AUTO session's series (`AutoSeries`): the rule that planned it. None: a live one.
+    series: fields.ForeignKeyNullableRelation[AutoSeries] = fields.ForeignKeyField(
+        "models.AutoSeries", related_name="sessions", null=True, on_delete=fields.RESTRICT
+    )
+    series_id: int | None
     created_at = fields.FloatField()
     updated_at = fields.FloatField()
 
@@ -89,6 +94,8 @@ class Webinar(Model):
 
     class Meta:
         table = "webinar_event"
+        # One session per series and start: planning twice (or in two processes) is harmless.
+        unique_together = (("series", "starts_at"),)
 
     @property
     def ends_at(self) -> float:
@@ -107,6 +114,38 @@ class Webinar(Model):
     def webinar_id(self) -> str:
         """The id as the seed's events carry it (a string)."""
         return str(self.id)
+
+
+class AutoSeries(Model):
+    """An AUTO webinar: a recording and the rule that plans its sessions.
+
+    Not a webinar itself: it has no status, registrations or attendance. Each session is
+    its own `webinar_event` (kind auto, `series_id` set), planned ahead by
+    `core/auto_webinars.plan_sessions`, so every flow of a live webinar applies to it.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    slug = fields.CharField(max_length=64, unique=True)
+    title = fields.CharField(max_length=200)
+    description = fields.TextField(default="")
+    tz = fields.CharField(max_length=64)
+    # {"kind": "daily"|"weekly"|"dates", "times": ["19:00"], "days": [0, 3],
+    #  "dates": ["2026-12-01T19:00"]}: local wall times in `tz` (`core/auto_webinars.py`).
+    schedule: dict[str, Any] = fields.JSONField()
+    # Local dates (YYYY-MM-DD in `tz`) on which no session is planned.
+    blackout: list[str] = fields.JSONField(default=list)
+    recording_url = fields.CharField(max_length=1000)
+    recording_duration_min = fields.IntField()
+    chat_enabled = fields.BooleanField(default=True)
+    # Paused: no new sessions are planned (the planned ones still run).
+    paused = fields.BooleanField(default=False)
+    created_at = fields.FloatField()
+    updated_at = fields.FloatField()
+
+    sessions: fields.ReverseRelation[Webinar]
+
+    class Meta:
+        table = "webinar_auto_series"
 
 
 class WebinarRegistration(Model):
