@@ -42,7 +42,7 @@ from core.webinar_rules import (
     parse_url,
     slug_base,
 )
-from core.webinars import Outcome, _require, _unique_slug, set_status
+from core.webinars import Outcome, require_capability, set_status, unique_slug
 from locales import N_
 from models import AutoSeries, StreamType, User, Webinar, WebinarKind, WebinarStatus
 
@@ -173,7 +173,7 @@ async def create_auto_series(
     hub: SignalHub, clock: Clock, draft: AutoDraft, *, actor: User | None, default_tz: str
 ) -> AutoSeries:
     """A new AUTO webinar from `draft` (`webinar_create`); its sessions come from planning."""
-    await _require(actor, Capability.WEBINAR_CREATE)
+    await require_capability(actor, Capability.WEBINAR_CREATE)
     for name in REQUIRED:
         if name not in draft.given:
             raise WebinarInvalid(name, N_("this is needed"))
@@ -257,7 +257,7 @@ async def plan_sessions(
                 if starts_at in planned:
                     continue
                 session = Webinar(
-                    slug=await _unique_slug(conn, _session_slug_base(series, starts_at)),
+                    slug=await unique_slug(conn, _session_slug_base(series, starts_at)),
                     title=series.title,
                     description=series.description,
                     kind=WebinarKind.AUTO,

@@ -97,7 +97,7 @@ async def find_webinar(ref: str | int) -> Webinar | None:
     return await Webinar.get_or_none(slug=text.lower()) if text else None
 
 
-async def _require(actor: User | None, capability: Capability) -> str:
+async def require_capability(actor: User | None, capability: Capability) -> str:
     if actor is not None and not await can(actor, capability):
         raise NotAllowed(capability)
     return actor_name(actor)
@@ -182,7 +182,7 @@ def _chat_word(kept: bool | None, stream_type: StreamType) -> str | None:
     return "on" if kept else "off"
 
 
-async def _unique_slug(conn: BaseDBAsyncClient, base: str) -> str:
+async def unique_slug(conn: BaseDBAsyncClient, base: str) -> str:
     query = Webinar.filter(slug__startswith=base).using_db(conn)
     taken = set(cast("list[str]", await query.values_list("slug", flat=True)))
     if base not in taken:
@@ -197,7 +197,7 @@ async def create_webinar(
     hub: SignalHub, clock: Clock, draft: WebinarDraft, *, actor: User | None, default_tz: str
 ) -> Webinar:
     """A new scheduled live webinar from `draft` (`webinar_create`); emits core_webinar_created."""
-    who = await _require(actor, Capability.WEBINAR_CREATE)
+    who = await require_capability(actor, Capability.WEBINAR_CREATE)
     for name in REQUIRED:
         if name not in draft.given:
             raise WebinarInvalid(name, N_("this is needed"))
@@ -213,7 +213,7 @@ async def create_webinar(
                 raise WebinarInvalid("slug", N_("this slug is taken"))
         else:
             base = slug_base(values["title"], values["starts_at"], values["tz"])
-            values["slug"] = await _unique_slug(conn, base)
+            values["slug"] = await unique_slug(conn, base)
         if draft.speaker is not None and draft.speaker.strip():
             values["speaker_id"] = (await _speaker(conn, clock, draft.speaker)).id
         webinar = Webinar(**values, created_at=now, updated_at=now)
@@ -241,7 +241,7 @@ async def edit_webinar(
     A new start time is an event with `previous_starts_at`: reminders and notices that
     hang on the start follow it. Nothing changed → no event.
     """
-    who = await _require(actor, Capability.WEBINAR_CREATE)
+    who = await require_capability(actor, Capability.WEBINAR_CREATE)
     now = clock.now()
     async with hub.transaction() as tx:
         conn = tx.connection
@@ -303,7 +303,7 @@ async def set_status(
     hub: SignalHub, clock: Clock, webinar_id: int, status: WebinarStatus, *, actor: User | None
 ) -> StatusChange:
     """`core_webinar_set_status`: apply one legal transition, once (`webinar_manage_status`)."""
-    who = await _require(actor, Capability.WEBINAR_MANAGE_STATUS)
+    who = await require_capability(actor, Capability.WEBINAR_MANAGE_STATUS)
     now = clock.now()
     async with hub.transaction() as tx:
         conn = tx.connection
