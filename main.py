@@ -6,6 +6,8 @@ python main.py docs       regenerate docs/ from the code
 python main.py users ...  list people, set roles, grant/withdraw capabilities (see --help)
 python main.py leads ...  list the leads, export them as CSV (see --help)
 python main.py webinar ... create, list, show, edit webinars; set their status (see --help)
+python main.py backup --out FILE   a consistent copy while the service runs
+python main.py restore FILE        replace the database with a backup (--force if not empty)
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.replies import Replies
 from bot.sender import OutboxSender
 from bot.setup import create_bot, create_dispatcher
+from cli import backup as backup_cli
 from cli import leads as leads_cli
 from cli import users as users_cli
 from cli import webinars as webinars_cli
@@ -313,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.choices["leads"].set_defaults(func=_cmd_leads)
     webinars_cli.add_parser(sub)
     sub.choices["webinar"].set_defaults(func=_cmd_webinar)
+    backup_cli.add_parsers(sub)
     return parser
 
 
