@@ -41,6 +41,7 @@ from core.clock import Clock, SystemClock
 from core.hub import SignalHub
 from core.links import Links
 from core.live import LiveRooms
+from core.retention import run_retention
 from core.settings import Settings, SettingsError, load_settings
 from core.texts import Texts
 from docsgen import write_docs
@@ -48,7 +49,7 @@ from handlers import Deps, subscribe_all
 from handlers.broadcasts import update_broadcast_progress
 from handlers.scenarios import CONDITIONS, SCENARIOS
 from locales import load_catalogues
-from scheduler import Waker, create_scheduler
+from scheduler import Waker, create_scheduler, schedule_daily
 from scheduler.engine import ScenarioEngine
 from scheduler.scenario import ScenarioError, validate
 from web import keys as web_keys
@@ -174,6 +175,7 @@ async def start(rt: Runtime, *, api_base: str | None = None, token: str | None =
     rt.scheduler = create_scheduler(
         rt.hub, broadcast_progress=partial(update_broadcast_progress, rt.hub, rt.clock, rt.texts)
     )
+    schedule_daily(rt.scheduler, partial(run_retention, rt.clock, settings), job_id="retention")
     rt.scheduler.start()
     rt.waker = Waker(rt.engine.tick, rt.engine.next_due, rt.clock)
     rt.engine.on_schedule = rt.waker.schedule

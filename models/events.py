@@ -17,7 +17,9 @@ class EventRecord(Model):
     payload: dict[str, Any] = fields.JSONField()
     lead_id = fields.BigIntField(null=True, db_index=True)
     webinar_id = fields.CharField(max_length=64, null=True)
-    created_at = fields.FloatField()
+    # The user an event is about (payload `user_id`): /users reads one person's history.
+    user_id = fields.BigIntField(null=True, db_index=True)
+    created_at = fields.FloatField(db_index=True)
 
     class Meta:
         table = "event_log"
@@ -48,4 +50,4 @@ class EventDelivery(Model):
     class Meta:
         table = "event_delivery"
         unique_together = (("event", "subscriber"),)
-        indexes = (("status", "next_attempt_at"),)
+        indexes = (("status", "next_attempt_at"), ("done_at",))

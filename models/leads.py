@@ -95,8 +95,9 @@ class LeadTouch(Model):
     tz = fields.CharField(max_length=TZ_LENGTH, null=True)
     webinar_id = fields.CharField(max_length=WEBINAR_ID_LENGTH, null=True)
     # The personal deep-link payload handed out after this touch (`/start <token>`).
-    start_token = fields.CharField(max_length=64, unique=True)
-    at = fields.BigIntField()
+    # NULL once pruned: a link long expired (older than RETENTION and START_TOKEN_TTL).
+    start_token = fields.CharField(max_length=64, unique=True, null=True)
+    at = fields.BigIntField(db_index=True)
     # The Telegram account that opened this (matched) touch's link and was asked to
     # prove the lead's phone: a contact it shares next answers that question.
     claimed_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(

@@ -42,6 +42,7 @@ class EventStore:
                     "payload": payload,
                     "lead_id": payload.get("lead_id"),
                     "webinar_id": payload.get("webinar_id"),
+                    "user_id": payload.get("user_id"),
                     "created_at": now,
                 }
             )

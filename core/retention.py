@@ -1,0 +1,196 @@
+"""Retention: finished bookkeeping older than `RETENTION` is pruned, a little at a time.
+
+What goes, and why it may:
+- outbox rows that are finished (sent, failed, unreachable, cancelled): their key made a
+  retry idempotent, and every retry is long over (RETENTION is at least 7 days; retries
+  of the hub and the sender end within hours);
+- hub deliveries that are finished (done, failed): the same;
+- deep-link tokens (`lead_touch.start_token`) expired long ago: set to NULL, the touch
+  (what the person brought) stays;
+- the de-dup keys of referral visits (`ref_visit.visitor`, `.period`): set to NULL once
+  their window is over; the visit itself stays counted;
+- the event log only when `EVENT_LOG_RETENTION` is set (it is the audit), and never an
+  event whose delivery is still pending.
+
+Rows are found through an index on their time column and handled in batches of
+`BATCH` ids, each its own short statement, with a pause between them: the form's
+writers (one SQLite connection per process) wait at most one batch
+(`bench/retention.py` measures it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from tortoise.models import Model
+
+from core.clock import Clock
+from core.settings import Settings
+from models import (
+    DeliveryStatus,
+    EventDelivery,
+    EventRecord,
+    LeadTouch,
+    OutboxMessage,
+    OutboxStatus,
+    RefVisit,
+)
+
+log = logging.getLogger("core.retention")
+
+BATCH = 1000
+PAUSE_SECONDS = 0.02
+FINISHED_OUTBOX = (
+    OutboxStatus.SENT,
+    OutboxStatus.FAILED,
+    OutboxStatus.UNREACHABLE,
+    OutboxStatus.CANCELLED,
+)
+FINISHED_DELIVERIES = (DeliveryStatus.DONE, DeliveryStatus.FAILED)
+UNFINISHED_DELIVERIES = (DeliveryStatus.PENDING, DeliveryStatus.RUNNING)
+
+
+@dataclass
+class Pruned:
+    outbox: int = 0
+    deliveries: int = 0
+    tokens: int = 0
+    visits: int = 0
+    events: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+Act = Callable[[list[int]], Awaitable[int]]
+
+
+async def _in_batches(
+    model: type[Model],
+    time_field: str,
+    cutoff: float,
+    act: Act,
+    *,
+    batch: int,
+    pause: float,
+    **where: Any,
+) -> int:
+    """`act` on the ids of `model`'s rows older than `cutoff` matching `where`, in batches.
+
+    The newest old row (by the time column's index, one step) bounds an id range walked
+    upwards: no batch scans beyond it, and rows skipped (not matching `where`) are passed
+    once, never found again.
+    """
+    old = {f"{time_field}__lt": cutoff}
+    newest = (
+        await model.filter(**old).order_by(f"-{time_field}").limit(64).values_list("id", flat=True)
+    )
+    if not newest:
+        return 0
+    bound = max(int(i) for i in newest)  # type: ignore[call-overload]
+    last, total = 0, 0
+    while True:
+        ids: list[int] = list(
+            await model.filter(id__gt=last, id__lte=bound, **old, **where)
+            .order_by("id")
+            .limit(batch)
+            .values_list("id", flat=True)  # type: ignore[arg-type]
+        )
+        if not ids:
+            return total
+        total += await act(ids)
+        last = ids[-1]
+        await asyncio.sleep(pause)  # let the form and the consumers in
+
+
+async def prune(
+    clock: Clock,
+    *,
+    retention: float,
+    token_ttl: float,
+    visit_window: float,
+    event_log_retention: float | None = None,
+    batch: int = BATCH,
+    pause: float = PAUSE_SECONDS,
+) -> Pruned:
+    """Prune everything older than `retention` seconds (see the module's docstring)."""
+    now = clock.now()
+    cutoff = now - retention
+    opts: dict[str, Any] = {"batch": batch, "pause": pause}
+    pruned = Pruned()
+
+    async def delete_outbox(ids: list[int]) -> int:
+        return await OutboxMessage.filter(id__in=ids).delete()
+
+    pruned.outbox = await _in_batches(
+        OutboxMessage, "created_at", cutoff, delete_outbox, status__in=FINISHED_OUTBOX, **opts
+    )
+
+    async def delete_deliveries(ids: list[int]) -> int:
+        return await EventDelivery.filter(id__in=ids).delete()
+
+    pruned.deliveries = await _in_batches(
+        EventDelivery,
+        "done_at",
+        cutoff,
+        delete_deliveries,
+        status__in=FINISHED_DELIVERIES,
+        **opts,
+    )
+
+    async def forget_tokens(ids: list[int]) -> int:
+        return await LeadTouch.filter(id__in=ids).update(start_token=None)
+
+    pruned.tokens = await _in_batches(
+        LeadTouch,
+        "at",
+        now - max(retention, token_ttl),
+        forget_tokens,
+        start_token__not_isnull=True,
+        **opts,
+    )
+
+    async def forget_visitors(ids: list[int]) -> int:
+        return await RefVisit.filter(id__in=ids).update(visitor=None, period=None)
+
+    pruned.visits = await _in_batches(
+        RefVisit,
+        "at",
+        now - max(retention, visit_window),
+        forget_visitors,
+        visitor__not_isnull=True,
+        **opts,
+    )
+
+    if event_log_retention is not None:
+
+        async def delete_events(ids: list[int]) -> int:
+            busy = await EventDelivery.filter(
+                event_id__in=ids, status__in=UNFINISHED_DELIVERIES
+            ).values_list("event_id", flat=True)
+            keep = {int(i) for i in busy}  # type: ignore[call-overload]
+            gone = [i for i in ids if i not in keep]
+            # Their finished deliveries go with them (ON DELETE CASCADE).
+            return await EventRecord.filter(id__in=gone).delete() if gone else 0
+
+        pruned.events = await _in_batches(
+            EventRecord, "created_at", now - event_log_retention, delete_events, **opts
+        )
+    return pruned
+
+
+async def run_retention(clock: Clock, settings: Settings) -> Pruned:
+    """The daily job: prune with the operator's settings, and say what went."""
+    pruned = await prune(
+        clock,
+        retention=settings.retention_seconds,
+        token_ttl=settings.start_token_ttl_seconds,
+        visit_window=settings.ref_visit_window_seconds,
+        event_log_retention=settings.event_log_retention_seconds,
+    )
+    log.info("retention: pruned %s", pruned.as_dict(), extra={"event": "retention_pruned"})
+    return pruned
