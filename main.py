@@ -32,6 +32,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.replies import Replies
 from bot.sender import OutboxSender
 from bot.setup import create_bot, create_dispatcher
+from bot.webhook import WebhookReceiver, use_polling, use_webhook, webhook_path, webhook_secret
 from cli import backup as backup_cli
 from cli import leads as leads_cli
 from cli import users as users_cli
@@ -87,6 +88,7 @@ class Runtime:
     sender_task: asyncio.Task[None] | None = None
     waker_task: asyncio.Task[None] | None = None
     runner: web.AppRunner | None = None
+    webhook: WebhookReceiver | None = None  # webhook mode (TELEGRAM_WEBHOOK_URL)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -136,7 +138,13 @@ def build(settings: Settings, clock: Clock) -> Runtime:
         fake.mount(app, SANDBOX_API_PREFIX)
         setup_sandbox(app, fake, links)
         token = fake.token
-    return Runtime(settings, clock, hub, links, texts, engine, app, token)
+    rt = Runtime(settings, clock, hub, links, texts, engine, app, token)
+    if settings.telegram_webhook_url and not settings.sandbox:
+        rt.webhook = WebhookReceiver(
+            webhook_secret(settings.secret_key, settings.telegram_webhook_secret)
+        )
+        rt.webhook.mount(app, webhook_path(settings.telegram_webhook_url))
+    return rt
 
 
 async def start(rt: Runtime, *, api_base: str | None = None, token: str | None = None) -> None:
@@ -181,6 +189,12 @@ async def start(rt: Runtime, *, api_base: str | None = None, token: str | None =
     rt.engine.on_schedule = rt.waker.schedule
     rt.waker_task = asyncio.create_task(rt.waker.run())  # overdue steps run at once
     rt.sender_task = asyncio.create_task(rt.sender.run())
+    if rt.webhook is not None:
+        rt.webhook.attach(rt.dispatcher, rt.bot)
+        secret = webhook_secret(settings.secret_key, settings.telegram_webhook_secret)
+        await use_webhook(rt.bot, rt.dispatcher, settings.telegram_webhook_url, secret)
+        return
+    await use_polling(rt.bot)  # after webhook mode: what Telegram holds comes by polling
     rt.tasks.append(
         asyncio.create_task(
             rt.dispatcher.start_polling(rt.bot, handle_signals=False, close_bot_session=False)
@@ -207,6 +221,8 @@ async def stop(rt: Runtime) -> None:
             await rt.dispatcher.stop_polling()
     for task in rt.tasks:  # polling ends by itself once told to stop
         await _finish(task, cancel=False)
+    if rt.webhook is not None:
+        await rt.webhook.finish()  # updates answered are handled before we go
     for background in (rt.waker_task, rt.sender_task):
         if background is not None:
             await _finish(background, cancel=True)
