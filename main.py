@@ -29,6 +29,7 @@ from aiogram import Bot, Dispatcher
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.apimetrics import ApiCallMetrics
 from bot.replies import Replies
 from bot.sender import OutboxSender
 from bot.setup import create_bot, create_dispatcher
@@ -56,6 +57,7 @@ from scheduler.scenario import ScenarioError, validate
 from web import keys as web_keys
 from web.app import create_app
 from web.deadlines import runner_options
+from web.operations import Probe, serve_metrics, setup_operations
 
 log = logging.getLogger("funnel")
 
@@ -89,6 +91,8 @@ class Runtime:
     waker_task: asyncio.Task[None] | None = None
     runner: web.AppRunner | None = None
     webhook: WebhookReceiver | None = None  # webhook mode (TELEGRAM_WEBHOOK_URL)
+    probe: Probe = field(default_factory=Probe)  # what /readyz asks of the bot
+    metrics_runner: web.AppRunner | None = None  # METRICS_PORT
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -139,6 +143,7 @@ def build(settings: Settings, clock: Clock) -> Runtime:
         setup_sandbox(app, fake, links)
         token = fake.token
     rt = Runtime(settings, clock, hub, links, texts, engine, app, token)
+    rt.probe = setup_operations(app)  # /healthz, /readyz, /metrics, request timing
     if settings.telegram_webhook_url and not settings.sandbox:
         rt.webhook = WebhookReceiver(
             webhook_secret(settings.secret_key, settings.telegram_webhook_secret)
@@ -170,6 +175,11 @@ async def start(rt: Runtime, *, api_base: str | None = None, token: str | None =
         token or rt.bot_token, api_base if api_base is not None else settings.telegram_api_base
     )
     rt.app[web_keys.MINI_APP].bot_token = rt.bot.token  # Mini App sign-in checks its data
+    api_calls = ApiCallMetrics(rt.clock)
+    api_calls.install(rt.bot)
+    rt.probe.bot_last_ok, rt.probe.bot_polls = (lambda: api_calls.last_ok), rt.webhook is None
+    if settings.metrics_port:
+        rt.metrics_runner = await serve_metrics(rt.app, settings.web_host, settings.metrics_port)
     me = await rt.bot.get_me()
     rt.app[web_keys.PHOTOS].fetch = partial(download_photo, rt.bot)
     rt.links.bot_username = me.username or ""
@@ -233,6 +243,8 @@ async def stop(rt: Runtime) -> None:
     await rt.hub.stop()
     if rt.runner is not None:
         await rt.runner.cleanup()
+    if rt.metrics_runner is not None:
+        await rt.metrics_runner.cleanup()
     if rt.bot is not None:
         await rt.bot.session.close()
     await db.close_database()

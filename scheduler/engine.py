@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from core import metrics
 from core.clock import Clock
 from core.hub import Publisher, SignalHub
 from core.settings import Settings
@@ -146,6 +147,9 @@ class ScenarioEngine:
 
     async def _run_steps(self, ctx: RunContext) -> None:
         run = ctx.run
+        if run.due_at is not None:
+            late = max(0.0, self._clock.now() - run.due_at)
+            metrics.SCENARIO_LATENESS.labels(run.scenario).observe(late)
         scenario = self.scenarios.get(run.scenario)
         if scenario is None:
             runs.finish(run, RunStatus.FAILED, "scenario no longer defined", self._clock.now())

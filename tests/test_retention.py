@@ -5,6 +5,7 @@ log only when asked, and never an event with work still pending."""
 from __future__ import annotations
 
 import itertools
+from typing import cast
 
 from core.clock import FakeClock
 from core.contact import RawContact, normalise
@@ -50,13 +51,13 @@ async def a_message(clock: FakeClock, status: OutboxStatus) -> int:
         not_before=clock.now(),
         created_at=clock.now(),
     )
-    return row.id
+    return int(row.id)
 
 
 async def a_visit(clock: FakeClock) -> int:
     n = next(numbers)
     row = await RefVisit.create(code="alice", at=clock.now(), visitor=f"v{n}", period=n)
-    return row.id
+    return int(row.id)
 
 
 async def finish(event_id: int, clock: FakeClock) -> None:
@@ -86,7 +87,7 @@ async def test_only_old_finished_rows_go(clock: FakeClock, database_url: str) ->
     assert (pruned.outbox, pruned.deliveries, pruned.tokens, pruned.visits) == (2, 1, 2, 1)
     assert pruned.events == 0
 
-    outbox = set(await OutboxMessage.all().values_list("id", flat=True))
+    outbox = cast("set[int]", set(await OutboxMessage.all().values_list("id", flat=True)))
     assert outbox == {old_pending, new_sent}
     assert old_sent not in outbox
     assert old_failed not in outbox
@@ -129,7 +130,7 @@ async def test_the_event_log_goes_only_when_asked_and_never_with_work_pending(
         pause=0,
     )
     assert pruned.events >= 1
-    left = set(await EventRecord.all().values_list("id", flat=True))
+    left = cast("set[int]", set(await EventRecord.all().values_list("id", flat=True)))
     assert done_event not in left
     assert busy_event in left  # its delivery is still pending
     assert new_event in left

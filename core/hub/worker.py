@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from core import metrics
 from core.clock import Clock
 from core.events import Event, spec_of
 from core.hub import deliveries
@@ -135,10 +136,13 @@ class Workers:
             log.exception("hub: %s failed on %s #%s", sub.name, event.event_name, row.event_id)
             await self._retry_later(row, f"{type(exc).__name__}: {exc}")
             return False
+        metrics.HUB_DELIVERIES.labels(sub.name, "done").inc()
+        metrics.HUB_LAG.labels(sub.name).observe(max(0.0, self._clock.now() - event.timestamp))
         return True
 
     async def _retry_later(self, row: EventDelivery, error: str) -> None:
         delay = self._retry.delay_after(row.attempts)
+        metrics.HUB_DELIVERIES.labels(row.subscriber, "retry" if delay else "failed").inc()
         if delay is None:
             log.error("hub: giving up %s on event #%s", row.subscriber, row.event_id)
             await deliveries.finish(row.id, DeliveryStatus.FAILED, error, self._clock.now())
