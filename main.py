@@ -38,7 +38,7 @@ from cli import backup as backup_cli
 from cli import leads as leads_cli
 from cli import users as users_cli
 from cli import webinars as webinars_cli
-from core import db
+from core import db, logs
 from core.clock import Clock, SystemClock
 from core.hub import SignalHub
 from core.links import Links
@@ -351,18 +351,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # Each second's sweep and each handled update are not news; their problems still are.
-    for chatty in ("apscheduler", "aiogram.event", "tortoise"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    logs.configure()
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
+    logs.configure(settings.log_format)
     try:
         return int(args.func(settings, args))
     except KeyboardInterrupt:
