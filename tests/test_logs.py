@@ -46,7 +46,9 @@ async def test_an_ingest_logs_json_lines_with_ids_and_no_personal_data(
     ):
         url = f"http://127.0.0.1:{rt.runner.addresses[0][1]}/"
         async with http.get(url) as resp:
-            token = re.search(r'name="csrf_token" value="([^"]+)"', await resp.text())[1]
+            found = re.search(r'name="csrf_token" value="([^"]+)"', await resp.text())
+            assert found is not None
+            token = found[1]
         form = {"name": "Анна", "phone": PHONE, "email": EMAIL, "consent": "yes"}
         async with http.post(url, data={**form, "csrf_token": token}, allow_redirects=False):
             pass
