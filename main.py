@@ -23,17 +23,10 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiogram import Bot, Dispatcher
 from aiohttp import web
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.apimetrics import ApiCallMetrics
-from bot.replies import Replies
-from bot.sender import OutboxSender
-from bot.setup import create_bot, create_dispatcher
-from bot.webhook import WebhookReceiver, use_polling, use_webhook, webhook_path, webhook_secret
 from cli import backup as backup_cli
 from cli import leads as leads_cli
 from cli import users as users_cli
@@ -46,7 +39,6 @@ from core.live import LiveRooms
 from core.retention import run_retention
 from core.settings import Settings, SettingsError, load_settings
 from core.texts import Texts
-from docsgen import write_docs
 from handlers import Deps, subscribe_all
 from handlers.broadcasts import update_broadcast_progress
 from handlers.scenarios import CONDITIONS, SCENARIOS
@@ -54,10 +46,18 @@ from locales import load_catalogues
 from scheduler import Waker, create_scheduler, schedule_daily
 from scheduler.engine import ScenarioEngine
 from scheduler.scenario import ScenarioError, validate
-from web import keys as web_keys
-from web.app import create_app
 from web.deadlines import runner_options
-from web.operations import Probe, serve_metrics, setup_operations
+
+# The service's Telegram side is imported where the service is built (`build`, `start`):
+# importing aiogram takes seconds (its pydantic models), and the commands that never
+# talk to Telegram (users, leads, webinar, migrate, backup) must answer at once.
+if TYPE_CHECKING:
+    from aiogram import Bot, Dispatcher
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bot.sender import OutboxSender
+    from bot.webhook import WebhookReceiver
+    from web.operations import Probe
 
 log = logging.getLogger("funnel")
 
@@ -91,7 +91,7 @@ class Runtime:
     waker_task: asyncio.Task[None] | None = None
     runner: web.AppRunner | None = None
     webhook: WebhookReceiver | None = None  # webhook mode (TELEGRAM_WEBHOOK_URL)
-    probe: Probe = field(default_factory=Probe)  # what /readyz asks of the bot
+    probe: Probe | None = None  # what /readyz asks of the bot (set by `build`)
     metrics_runner: web.AppRunner | None = None  # METRICS_PORT
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -129,6 +129,10 @@ async def download_photo(bot: Bot, file_id: str) -> bytes:
 
 def build(settings: Settings, clock: Clock) -> Runtime:
     """Wire everything; raises `ScenarioError` when a scenario definition cannot run."""
+    from bot.webhook import WebhookReceiver, webhook_path, webhook_secret
+    from web.app import create_app
+    from web.operations import setup_operations
+
     hub = SignalHub(clock)
     live = LiveRooms()  # the rooms open in this process, fed by the hub's consumers
     links, texts, engine = wire(settings, clock, hub, live)
@@ -158,6 +162,14 @@ async def start(rt: Runtime, *, api_base: str | None = None, token: str | None =
     `api_base` and `token` point the bot at another Bot API server (tests: a fake of
     their own) instead of Telegram or, in sandbox mode, the fake inside this app.
     """
+    from bot.apimetrics import ApiCallMetrics
+    from bot.replies import Replies
+    from bot.sender import OutboxSender
+    from bot.setup import create_bot, create_dispatcher
+    from bot.webhook import use_polling, use_webhook, webhook_secret
+    from web import keys as web_keys
+    from web.operations import serve_metrics
+
     settings = rt.settings
     await db.open_database(settings.database_url)
     rt.runner = web.AppRunner(rt.app, access_log=None, **runner_options(settings))
@@ -177,7 +189,8 @@ async def start(rt: Runtime, *, api_base: str | None = None, token: str | None =
     rt.app[web_keys.MINI_APP].bot_token = rt.bot.token  # Mini App sign-in checks its data
     api_calls = ApiCallMetrics(rt.clock)
     api_calls.install(rt.bot)
-    rt.probe.bot_last_ok, rt.probe.bot_polls = (lambda: api_calls.last_ok), rt.webhook is None
+    if rt.probe is not None:
+        rt.probe.bot_last_ok, rt.probe.bot_polls = (lambda: api_calls.last_ok), rt.webhook is None
     if settings.metrics_port:
         rt.metrics_runner = await serve_metrics(rt.app, settings.web_host, settings.metrics_port)
     me = await rt.bot.get_me()
@@ -288,6 +301,8 @@ def _cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_docs(settings: Settings, args: argparse.Namespace) -> int:
+    from docsgen import write_docs
+
     paths = write_docs(check=args.check)
     for path in paths:
         print(("out of date: " if args.check else "wrote ") + str(path))

@@ -6,7 +6,6 @@ import html
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.callbacks import LeadCard
 from bot.outbox import Button, OutgoingMessage, enqueue
 from core.events import CoreLeadBound, CoreLeadCreated, ScenarioStart, TelegramChatUnreachable
 from core.hub import Delivery, SignalHub
@@ -101,5 +100,9 @@ class FunnelConsumers:
         if lead.ref and lead.partner_id is None:
             lines.append(f"{html.escape(t(N_('Referral code')))}: {html.escape(lead.ref)}")
         lines.append(f"{html.escape(t(N_('Time')))}: {when:%d.%m.%Y %H:%M} ({zone.key})")
+        # Imported here: callback data is aiogram's, and the command line, which builds
+        # this hub's subscriptions too, must start without importing aiogram (~7 s).
+        from bot.callbacks import LeadCard
+
         button = Button(t(N_("Open lead card")), callback=LeadCard(lead_id=lead.id).pack())
         return OutgoingMessage(chat_id=chat_id, text="\n".join(lines), buttons=((button,),))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from typing import Literal
 
-from bot.callbacks import ApplicationVerdict, ProfileVerdict
 from bot.outbox import Button, Buttons, Outgoing, OutgoingMessage, OutgoingPhoto, enqueue
 from core.applications import reviewers
 from core.events import (
@@ -37,9 +37,12 @@ def person(user: User | None, t: Translate) -> str:
     return html.escape(name + handle)
 
 
-def review_buttons(
-    family: type[ApplicationVerdict | ProfileVerdict], item_id: int, t: Translate
-) -> Buttons:
+def review_buttons(kind: Literal["application", "profile"], item_id: int, t: Translate) -> Buttons:
+    # Imported here: callback data is aiogram's, and the command line, which builds
+    # this hub's subscriptions too, must start without importing aiogram (~7 s).
+    from bot.callbacks import ApplicationVerdict, ProfileVerdict
+
+    family = ApplicationVerdict if kind == "application" else ProfileVerdict
     approve = family(item_id=item_id, verdict="approve").pack()
     reject = family(item_id=item_id, verdict="reject").pack()
     return (
@@ -90,7 +93,7 @@ class ReviewConsumers:
             ]
             if application.text:
                 lines.append(f"{html.escape(t(N_('Message')))}: {html.escape(application.text)}")
-            buttons = review_buttons(ApplicationVerdict, application.id, t)
+            buttons = review_buttons("application", application.id, t)
             messages.append(OutgoingMessage(chat_id, "\n".join(lines), buttons=buttons))
         await self._send(d, messages)
 
@@ -154,7 +157,7 @@ class ReviewConsumers:
         ):
             t = self._translator(reviewer)
             title = t(N_("Profile change of {name}")).format(name=f"<b>{person(owner, t)}</b>")
-            buttons = review_buttons(ProfileVerdict, change.id, t)
+            buttons = review_buttons("profile", change.id, t)
             if change.field == "photo":
                 caption = f"🪪 {title}\n{html.escape(t(N_('New photo (shown to leads)')))}"
                 messages.append(OutgoingPhoto(chat_id, change.value, caption, buttons))
