@@ -25,6 +25,7 @@ import asyncio
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -57,6 +58,9 @@ def service_env(tmp: Path, port: int) -> dict[str, str]:
         "WEB_PORT": str(port),
         "FORM_RATE_LIMIT": "0",
         "INGEST_SECRETS": f"bench={SECRET}",
+        # Every lead's notice goes to an admin (no partner in the load): queued, not sent
+        # (the sandbox has no chat 1; the sender records Telegram's refusal).
+        "ADMIN_IDS": "1",
     }
     return env
 
@@ -92,8 +96,9 @@ def profiler(pid: int, args: argparse.Namespace) -> subprocess.Popen[bytes]:
     return subprocess.Popen([*cmd, "--nonblocking", "--threads", mode])
 
 
-async def drain(db_file: Path, seconds: float) -> str:
-    """Watch the hub work off its backlog (a reader beside the service: WAL allows it)."""
+async def drain(db_file: Path, seconds: float, load: Result) -> str:
+    """Watch the hub work off its backlog (a reader beside the service: WAL allows it),
+    and count the leads fully handled: partner notice queued and welcome run started."""
     start = time.perf_counter()
     first = last = pending_deliveries(db_file)
     while last and time.perf_counter() - start < seconds:
@@ -101,10 +106,31 @@ async def drain(db_file: Path, seconds: float) -> str:
         last = pending_deliveries(db_file)
     took = time.perf_counter() - start
     rate = (first - last) / took if took else 0.0
+    leads, noticed, welcomed = handled_leads(db_file)
+    total = load.seconds + took
     return (
         f"hub after the load: {first - last} of {first} pending deliveries done in "
-        f"{took:.1f}s ({rate:.0f}/s), {last} left"
+        f"{took:.1f}s ({rate:.0f}/s), {last} left\n"
+        f"leads fully handled: {min(noticed, welcomed)} of {leads} (notice queued: {noticed}, "
+        f"welcome run: {welcomed}) in {total:.1f}s of load and drain "
+        f"= {min(noticed, welcomed) / total:.0f} leads/s"
     )
+
+
+def handled_leads(db_file: Path) -> tuple[int, int, int]:
+    con = sqlite3.connect(db_file, timeout=10)
+    try:
+        leads = con.execute("SELECT count(*) FROM lead_entry").fetchone()[0]
+        noticed = con.execute(
+            "SELECT count(DISTINCT lead_id) FROM outbox WHERE lead_id IS NOT NULL"
+        ).fetchone()[0]
+        welcomed = con.execute(
+            "SELECT count(*) FROM scenario_run WHERE scenario = 'welcome' AND step = 0"
+            " AND status = 'waiting'"
+        ).fetchone()[0]
+        return int(leads), int(noticed), int(welcomed)
+    finally:
+        con.close()
 
 
 async def measure(
@@ -192,7 +218,7 @@ async def main() -> int:
             label, cmd, service_env(tmp, port), tmp, port, args, tmp / "service.log"
         )
         if args.drain:
-            print(await drain(tmp / "bench.sqlite3", args.drain))
+            print(await drain(tmp / "bench.sqlite3", args.drain, real))
         # No goodbye: what was answered must already be on disk.
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)

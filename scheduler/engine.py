@@ -64,6 +64,17 @@ class ScenarioEngine:
         self.on_schedule(now)
         return True
 
+    async def start_runs(self, starts: list[tuple[str, int, str]]) -> int:
+        """`start_run` for many (scenario, lead id, subject): one query, one insert."""
+        unknown = {scenario for scenario, _, _ in starts} - set(self.scenarios)
+        if unknown:
+            raise KeyError(f"no scenario {sorted(unknown)!r}")
+        now = self._clock.now()
+        created = await runs.create_many(starts, now)
+        if created:
+            self.on_schedule(now)
+        return created
+
     async def wake(self, lead_id: int) -> int:
         """Something changed for this lead (e.g. it bound a chat): re-check its waits now."""
         now = self._clock.now()

@@ -48,6 +48,39 @@ async def pending_of(event_id: int) -> list[tuple[int, str, int]]:
     return cast("list[tuple[int, str, int]]", rows)
 
 
+async def pending_of_many(event_ids: Sequence[int]) -> list[tuple[int, int, str, int]]:
+    """(delivery id, event id, subscriber, attempts) of these events' pending deliveries."""
+    rows = (
+        await EventDelivery.filter(event_id__in=list(event_ids), status=DeliveryStatus.PENDING)
+        .order_by("id")
+        .values_list("id", "event_id", "subscriber", "attempts")
+    )
+    return cast("list[tuple[int, int, str, int]]", rows)
+
+
+async def claim_many(delivery_ids: Sequence[int]) -> set[int]:
+    """Take many pending deliveries in one statement; the ids this call claimed (another
+    process may have taken some: RETURNING says exactly which are ours)."""
+    if not delivery_ids:
+        return set()
+    connection = EventDelivery._meta.db
+    table = EventDelivery._meta.db_table
+    if connection.capabilities.dialect == "postgres":
+        marks = ",".join(f"${i + 3}" for i in range(len(delivery_ids)))
+        first, second = "$1", "$2"
+    else:
+        marks = ",".join("?" * len(delivery_ids))
+        first = second = "?"
+    # Only our table's name and placeholders: the values are bound.
+    sql = (
+        f'UPDATE "{table}" SET "status" = {first}, "attempts" = "attempts" + 1 '  # noqa: S608
+        f'WHERE "status" = {second} AND "id" IN ({marks}) RETURNING "id"'
+    )
+    values = [DeliveryStatus.RUNNING.value, DeliveryStatus.PENDING.value, *delivery_ids]
+    _, rows = await connection.execute_query(sql, values)
+    return {int(row["id"]) for row in rows}
+
+
 async def claim(delivery_id: int) -> bool:
     """Take a pending delivery (counting the attempt); False when someone else has it."""
     claimed = await EventDelivery.filter(id=delivery_id, status=DeliveryStatus.PENDING).update(
