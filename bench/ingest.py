@@ -117,6 +117,90 @@ async def drain(db_file: Path, seconds: float, load: Result) -> str:
     )
 
 
+async def backlog(tmp: Path, leads: int, database_url: str = "") -> str:
+    """The consumers' own pace: `leads` ingested while no service runs (stored only, as
+    the command line stores), then the service started on them; from the first lead
+    handled to the last, how many leads per second got their notice and welcome run."""
+    import main as funnel
+    from core import db
+    from core.clock import SystemClock
+    from core.contact import RawContact, normalise
+    from core.hub import SignalHub
+    from core.ingest import core_ingest_event
+    from core.settings import load_settings
+
+    url = database_url or f"sqlite://{tmp}/bench.sqlite3"
+    await db.migrate(url)
+    await db.open_database(url)
+    settings = load_settings(database_url=url, data_dir=tmp / "data", admin_ids="1")
+    hub = SignalHub(SystemClock(), dispatch=False)
+    funnel.wire(settings, SystemClock(), hub)
+
+    async def one(n: int) -> None:
+        raw = RawContact(source="web_form", name="Анна", phone=f"+7916{5000000 + n}")
+        contact = normalise(raw, region="RU", require_phone=True)
+        await core_ingest_event(hub, SystemClock(), contact)
+
+    for start in range(0, leads, 200):
+        await asyncio.gather(*(one(n) for n in range(start, min(start + 200, leads))))
+    await db.close_database()
+    port = free_port()
+    env = service_env(tmp, port) | {"DATABASE_URL": url}
+    with (tmp / "backlog.log").open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "main.py"), "run"],
+            env=env,
+            cwd=tmp,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        first = done = None
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            if database_url:
+                _, noticed, welcomed = await handled_leads_pg(database_url)
+            else:
+                _, noticed, welcomed = handled_leads(tmp / "bench.sqlite3")
+            handled = min(noticed, welcomed)
+            now = time.perf_counter()
+            if handled and first is None:
+                first = (now, handled)
+            if handled >= leads:
+                done = now
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    if first is None or done is None:
+        return f"backlog: not handled within the time ({handled} of {leads})"
+    took = done - first[0]
+    rate = (leads - first[1]) / took if took else float("inf")
+    return f"backlog of {leads} leads: handled in {took:.1f}s after the first = {rate:.0f} leads/s"
+
+
+HANDLED = (
+    "SELECT (SELECT count(*) FROM lead_entry),"
+    " (SELECT count(DISTINCT lead_id) FROM outbox WHERE lead_id IS NOT NULL),"
+    " (SELECT count(*) FROM scenario_run WHERE scenario = 'welcome' AND step = 0"
+    "  AND status = 'waiting')"
+)
+
+
+async def handled_leads_pg(url: str) -> tuple[int, int, int]:
+    import asyncpg
+
+    schema = url.split("schema=", 1)[1] if "schema=" in url else "public"
+    conn = await asyncpg.connect(url.split("?", 1)[0].replace("postgres://", "postgresql://"))
+    try:
+        await conn.execute(f"SET search_path TO {schema}")
+        row = await conn.fetchrow(HANDLED)
+        return int(row[0]), int(row[1]), int(row[2])
+    finally:
+        await conn.close()
+
+
 def handled_leads(db_file: Path) -> tuple[int, int, int]:
     con = sqlite3.connect(db_file, timeout=10)
     try:
@@ -193,7 +277,23 @@ async def main() -> int:
         metavar="SECONDS",
         help="after the load, watch the hub's consumers work off their backlog this long",
     )
+    parser.add_argument(
+        "--backlog",
+        type=int,
+        default=0,
+        metavar="LEADS",
+        help="instead: store LEADS leads first, then time the service's consumers on them",
+    )
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="--backlog on this database (postgres://…?schema=bench, emptied first)",
+    )
     args = parser.parse_args()
+    if args.backlog:
+        with tempfile.TemporaryDirectory(prefix="bench-backlog-") as name:
+            print(await backlog(Path(name), args.backlog, args.database_url))
+        return 0
 
     print(
         f"bench/ingest.py: {args.clients} clients, up to {args.submissions} submissions "
