@@ -373,7 +373,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
-    logs.configure(settings.log_format)
+    # The service logs its events; a command's output is its answer (a CSV on stdout,
+    # a message), with only problems on stderr.
+    quiet = args.func is not _cmd_run
+    logs.configure(settings.log_format, level=logging.WARNING if quiet else logging.INFO)
     try:
         return int(args.func(settings, args))
     except KeyboardInterrupt:
