@@ -5,8 +5,8 @@ What goes, and why it may:
   retry idempotent, and every retry is long over (RETENTION is at least 7 days; retries
   of the hub and the sender end within hours);
 - hub deliveries that are finished (done, failed): the same;
-- deep-link tokens (`lead_touch.start_token`) expired long ago: set to NULL, the touch
-  (what the person brought) stays;
+- deep-link tokens (`lead_touch.start_token`) expired long ago: replaced by `~<id>`,
+  which no link can carry; the touch (what the person brought) stays;
 - the de-dup keys of referral visits (`ref_visit.visitor`, `.period`): set to NULL once
   their window is over; the visit itself stays counted;
 - the event log only when `EVENT_LOG_RETENTION` is set (it is the audit), and never an
@@ -45,6 +45,7 @@ from models import (
 log = logging.getLogger("core.retention")
 
 BATCH = 500
+SPENT = "~"  # a pruned deep-link token is `~<touch id>`
 PAUSE_SECONDS = 0.02
 FINISHED_OUTBOX = (
     OutboxStatus.SENT,
@@ -167,7 +168,18 @@ async def prune(
     )
 
     async def forget_tokens(ids: list[int]) -> int:
-        return await LeadTouch.filter(id__in=ids).update(start_token=None)
+        # `~<id>`: unique, and `~` is in no token's alphabet: no link opens it any more.
+        connection = LeadTouch._meta.db
+        if connection.capabilities.dialect == "postgres":
+            marks = ",".join(f"${i + 1}" for i in range(len(ids)))
+        else:
+            marks = ",".join("?" * len(ids))
+        sql = (
+            f'UPDATE "{LeadTouch._meta.db_table}" SET "start_token" = \'{SPENT}\' || '  # noqa: S608
+            f'CAST("id" AS VARCHAR(20)) WHERE "id" IN ({marks})'
+        )
+        count, _ = await connection.execute_query(sql, list(ids))
+        return int(count)
 
     pruned.tokens = await _in_batches(
         LeadTouch,
@@ -175,7 +187,7 @@ async def prune(
         now - max(retention, token_ttl),
         forget_tokens,
         fields=("start_token",),
-        keep=lambda row: row["start_token"] is not None,
+        keep=lambda row: not row["start_token"].startswith(SPENT),
         **opts,
     )
 

@@ -18,11 +18,14 @@ class EventRecord(Model):
     lead_id = fields.BigIntField(null=True, db_index=True)
     webinar_id = fields.CharField(max_length=64, null=True)
     # The user an event is about (payload `user_id`): /users reads one person's history.
-    user_id = fields.BigIntField(null=True, db_index=True)
-    created_at = fields.FloatField(db_index=True)
+    user_id = fields.BigIntField(null=True)
+    created_at = fields.FloatField()
 
     class Meta:
         table = "event_log"
+        # Indexes, not db_index: on SQLite, changing a column rebuilds its table (and the
+        # rebuild loses the table's other indexes and constraints).
+        indexes = (("user_id",), ("created_at",))
 
 
 class DeliveryStatus(StrEnum):

@@ -15,7 +15,7 @@ class RefVisit(Model):
     partner_id = fields.BigIntField(null=True, db_index=True)
     utm: dict[str, Any] = fields.JSONField(default=dict)
     referrer = fields.CharField(max_length=500, null=True)
-    at = fields.FloatField(db_index=True)
+    at = fields.FloatField()
     # Who, as a key that means nothing outside this link (an HMAC of the browser's visitor
     # cookie and the code), and in which de-dup window (at // REF_VISIT_WINDOW): one row
     # per visitor, link and window, however often they click. NULL in rows from before.
@@ -25,3 +25,4 @@ class RefVisit(Model):
     class Meta:
         table = "ref_visit"
         unique_together = (("code", "visitor", "period"),)
+        indexes = (("at",),)  # retention finds old visits by it

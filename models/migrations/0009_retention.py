@@ -27,25 +27,22 @@ class Migration(migrations.Migration):
             model_name='EventDelivery',
             index=Index(fields=['done_at']),
         ),
-        ops.AlterField(
-            model_name='EventRecord',
-            name='created_at',
-            field=fields.FloatField(db_index=True),
-        ),
         ops.AddField(
             model_name='EventRecord',
             name='user_id',
-            field=fields.BigIntField(null=True, db_index=True),
+            field=fields.BigIntField(null=True),
         ),
-        ops.AlterField(
-            model_name='LeadTouch',
-            name='at',
-            field=fields.BigIntField(db_index=True),
+        ops.AddIndex(
+            model_name='EventRecord',
+            index=Index(fields=['user_id']),
         ),
-        ops.AlterField(
+        ops.AddIndex(
+            model_name='EventRecord',
+            index=Index(fields=['created_at']),
+        ),
+        ops.AddIndex(
             model_name='LeadTouch',
-            name='start_token',
-            field=fields.CharField(null=True, unique=True, max_length=64),
+            index=Index(fields=['at']),
         ),
         ops.AddField(
             model_name='OutboxMessage',
@@ -60,10 +57,9 @@ class Migration(migrations.Migration):
             model_name='OutboxMessage',
             index=Index(fields=['created_at']),
         ),
-        ops.AlterField(
+        ops.AddIndex(
             model_name='RefVisit',
-            name='at',
-            field=fields.FloatField(db_index=True),
+            index=Index(fields=['at']),
         ),
         ops.RunPython(fill_event_user_ids),
     ]
