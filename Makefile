@@ -6,19 +6,35 @@ STAMP  := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate test test-pg lint format docs migrations bench chromium clean
+.PHONY: help install lock run migrate test test-pg lint format docs migrations bench chromium clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# Installs exactly what the lock files name, each file checked against its hash; the
+# project itself goes in without resolving anything (`--no-deps`). `make lock` refreshes.
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed")'
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install -q --disable-pip-version-check --require-hashes -r requirements-dev.lock
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 
-install: $(STAMP)  ## create .venv and install everything
+install: $(STAMP)  ## create .venv and install exactly the locked versions (with hashes)
+
+# uv (a maintained resolver, from PyPI) runs in a throw-away venv of its own: the project's
+# venv holds only what the lock names. Universal: one lock for every OS and Python 3.11+.
+UV_VENV := .venv-lock
+UV_COMPILE = $(UV_VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--generate-hashes --quiet
+lock:  ## re-resolve requirements*.lock from pyproject.toml (UPGRADE=pkg or UPGRADE=all)
+	$(PYTHON) -m venv $(UV_VENV)
+	$(UV_VENV)/bin/pip install -q --disable-pip-version-check uv
+	$(UV_COMPILE) $(if $(filter all,$(UPGRADE)),--upgrade,$(if $(UPGRADE),--upgrade-package $(UPGRADE))) \
+		-o requirements.lock
+	$(UV_COMPILE) --extra dev $(if $(filter all,$(UPGRADE)),--upgrade,$(if $(UPGRADE),--upgrade-package $(UPGRADE))) \
+		-o requirements-dev.lock
+	rm -rf $(UV_VENV)
 
 run: install  ## migrate the database and start bot + web + scheduler (sandbox without BOT_TOKEN)
 	$(PY) main.py migrate
@@ -67,4 +83,4 @@ chromium:
 	fi
 
 clean:  ## remove the virtual environment and caches (keeps ./data)
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .venv-lock .pytest_cache .mypy_cache .ruff_cache *.egg-info

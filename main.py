@@ -6,6 +6,8 @@ python main.py docs       regenerate docs/ from the code
 python main.py users ...  list people, set roles, grant/withdraw capabilities (see --help)
 python main.py leads ...  list the leads, export them as CSV (see --help)
 python main.py webinar ... create, list, show, edit webinars; set their status (see --help)
+python main.py backup --out FILE   a consistent copy while the service runs
+python main.py restore FILE        replace the database with a backup (--force if not empty)
 """
 
 from __future__ import annotations
@@ -21,40 +23,46 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TYPE_CHECKING
 
-from aiogram import Bot, Dispatcher
 from aiohttp import web
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.replies import Replies
-from bot.setup import create_bot, create_dispatcher
-from bot.webinar_panels import ControlPanels
+from cli import backup as backup_cli
 from cli import leads as leads_cli
 from cli import users as users_cli
 from cli import webinars as webinars_cli
-from core import db
+from core import db, logs
 from core.clock import Clock, SystemClock
 from core.hub import SignalHub
 from core.lifecycle import Lifecycle
 from core.links import Links
 from core.live import LiveRooms
 from core.presence import PresenceTracker
+from core.retention import run_retention
 from core.settings import Settings, SettingsError, load_settings
 from core.texts import Texts
-from delivery.sender import OutboxSender
-from docsgen import write_docs
 from handlers import Deps, subscribe_all
 from handlers.broadcasts import update_broadcast_progress
 from handlers.scenarios import CONDITIONS, MOMENTS, SCENARIOS
 from handlers.webinar_scenarios import webinar_params
 from locales import load_catalogues
-from scheduler import Waker, create_scheduler
+from scheduler import Waker, create_scheduler, schedule_daily
 from scheduler.auto import AutoSessions
 from scheduler.engine import ScenarioEngine
 from scheduler.scenario import ScenarioError, validate
-from web import keys as web_keys
-from web.app import create_app
 from web.deadlines import runner_options
+
+# The service's Telegram side is imported where the service is built (`build`, `start`):
+# importing aiogram takes seconds (its pydantic models), and the commands that never
+# talk to Telegram (users, leads, webinar, migrate, backup) must answer at once.
+if TYPE_CHECKING:
+    from aiogram import Bot, Dispatcher
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bot.webhook import WebhookReceiver
+    from bot.webinar_panels import ControlPanels
+    from delivery.sender import OutboxSender
+    from web.operations import Probe
 
 log = logging.getLogger("funnel")
 
@@ -88,6 +96,9 @@ class Runtime:
     panels: ControlPanels | None = None
     runner: web.AppRunner | None = None
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    webhook: WebhookReceiver | None = None  # webhook mode (TELEGRAM_WEBHOOK_URL)
+    probe: Probe | None = None  # what /readyz asks of the bot (set by `build`)
+    metrics_runner: web.AppRunner | None = None  # METRICS_PORT
 
 
 def wire(
@@ -141,6 +152,10 @@ async def download_photo(bot: Bot, file_id: str) -> bytes:
 
 def build(settings: Settings, clock: Clock) -> Runtime:
     """Wire everything; raises `ScenarioError` when a scenario definition cannot run."""
+    from bot.webhook import WebhookReceiver, webhook_path, webhook_secret
+    from web.app import create_app
+    from web.operations import setup_operations
+
     hub = SignalHub(clock)
     live = LiveRooms()  # the rooms open in this process, fed by the hub's consumers
     presence = PresenceTracker()  # who is in which room: the web counts, the stop reads
@@ -155,7 +170,14 @@ def build(settings: Settings, clock: Clock) -> Runtime:
         fake.mount(app, SANDBOX_API_PREFIX)
         setup_sandbox(app, fake, links)
         token = fake.token
-    return Runtime(settings, clock, hub, links, texts, engine, app, token)
+    rt = Runtime(settings, clock, hub, links, texts, engine, app, token)
+    rt.probe = setup_operations(app)  # /healthz, /readyz, /metrics, request timing
+    if settings.telegram_webhook_url and not settings.sandbox:
+        rt.webhook = WebhookReceiver(
+            webhook_secret(settings.secret_key, settings.telegram_webhook_secret)
+        )
+        rt.webhook.mount(app, webhook_path(settings.telegram_webhook_url))
+    return rt
 
 
 async def start(rt: Runtime, *, api_base: str | None = None, token: str | None = None) -> None:
@@ -174,6 +196,15 @@ async def start(rt: Runtime, *, api_base: str | None = None, token: str | None =
 
 
 async def _start(rt: Runtime, api_base: str | None, token: str | None) -> None:
+    from bot.apimetrics import ApiCallMetrics
+    from bot.replies import Replies
+    from bot.setup import create_bot, create_dispatcher
+    from bot.webhook import use_polling, use_webhook, webhook_secret
+    from bot.webinar_panels import ControlPanels
+    from delivery.sender import OutboxSender
+    from web import keys as web_keys
+    from web.operations import serve_metrics
+
     settings, parts = rt.settings, rt.lifecycle
     await db.open_database(settings.database_url)
     parts.on_stop("database", db.close_database)
@@ -194,6 +225,13 @@ async def _start(rt: Runtime, api_base: str | None, token: str | None) -> None:
     )
     parts.on_stop("bot session", rt.bot.session.close)
     rt.app[web_keys.MINI_APP].bot_token = rt.bot.token  # Mini App sign-in checks its data
+    api_calls = ApiCallMetrics(rt.clock)
+    api_calls.install(rt.bot)
+    if rt.probe is not None:
+        rt.probe.bot_last_ok, rt.probe.bot_polls = (lambda: api_calls.last_ok), rt.webhook is None
+    if settings.metrics_port:
+        rt.metrics_runner = await serve_metrics(rt.app, settings.web_host, settings.metrics_port)
+        parts.on_stop("metrics server", rt.metrics_runner.cleanup)
     me = await rt.bot.get_me()
     rt.app[web_keys.PHOTOS].fetch = partial(download_photo, rt.bot)
     rt.links.bot_username = me.username or ""
@@ -213,6 +251,7 @@ async def _start(rt: Runtime, api_base: str | None, token: str | None) -> None:
         broadcast_progress=partial(update_broadcast_progress, rt.hub, rt.clock, rt.texts),
         auto_sessions=AutoSessions(rt.hub, rt.clock).tick,
     )
+    schedule_daily(rt.scheduler, partial(run_retention, rt.clock, settings), job_id="retention")
     rt.scheduler.start()
     parts.on_stop("scheduler", partial(rt.scheduler.shutdown, wait=False))
     rt.waker = Waker(rt.engine.tick, rt.engine.next_due, rt.clock)
@@ -221,10 +260,17 @@ async def _start(rt: Runtime, api_base: str | None, token: str | None) -> None:
     # Stopped after its loop: messages already handed to Telegram get their rows marked.
     parts.on_stop("sends in flight", rt.sender.finish_inflight)
     parts.task("sender", rt.sender.run())
+    parts.task("panels", rt.panels.run())  # it edits through the outbox
+    if rt.webhook is not None:
+        rt.webhook.attach(rt.dispatcher, rt.bot)
+        parts.on_stop("webhook updates", rt.webhook.finish)  # answered ones are handled
+        secret = webhook_secret(settings.secret_key, settings.telegram_webhook_secret)
+        await use_webhook(rt.bot, rt.dispatcher, settings.telegram_webhook_url, secret)
+        return
+    await use_polling(rt.bot)  # after webhook mode: what Telegram holds comes by polling
     polling = rt.dispatcher.start_polling(rt.bot, handle_signals=False, close_bot_session=False)
     parts.task("polling", polling, cancel=False)  # ends by itself once told to stop
     parts.on_stop("polling", partial(_stop_polling, rt.dispatcher))
-    parts.task("panels", rt.panels.run())  # first to stop: it edits through the outbox
 
 
 async def _stop_polling(dispatcher: Dispatcher) -> None:
@@ -275,6 +321,8 @@ def _cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_docs(settings: Settings, args: argparse.Namespace) -> int:
+    from docsgen import write_docs
+
     paths = write_docs(check=args.check)
     for path in paths:
         print(("out of date: " if args.check else "wrote ") + str(path))
@@ -333,22 +381,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub.choices["leads"].set_defaults(func=_cmd_leads)
     webinars_cli.add_parser(sub)
     sub.choices["webinar"].set_defaults(func=_cmd_webinar)
+    backup_cli.add_parsers(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # Each second's sweep and each handled update are not news; their problems still are.
-    for chatty in ("apscheduler", "aiogram.event", "tortoise"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    logs.configure()
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
+    # The service logs its events; a command's output is its answer (a CSV on stdout,
+    # a message), with only problems on stderr.
+    quiet = args.func is not _cmd_run
+    logs.configure(settings.log_format, level=logging.WARNING if quiet else logging.INFO)
     try:
         return int(args.func(settings, args))
     except KeyboardInterrupt:

@@ -25,6 +25,7 @@ import asyncio
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -57,6 +58,9 @@ def service_env(tmp: Path, port: int) -> dict[str, str]:
         "WEB_PORT": str(port),
         "FORM_RATE_LIMIT": "0",
         "INGEST_SECRETS": f"bench={SECRET}",
+        # Every lead's notice goes to an admin (no partner in the load): queued, not sent
+        # (the sandbox has no chat 1; the sender records Telegram's refusal).
+        "ADMIN_IDS": "1",
     }
     return env
 
@@ -92,8 +96,9 @@ def profiler(pid: int, args: argparse.Namespace) -> subprocess.Popen[bytes]:
     return subprocess.Popen([*cmd, "--nonblocking", "--threads", mode])
 
 
-async def drain(db_file: Path, seconds: float) -> str:
-    """Watch the hub work off its backlog (a reader beside the service: WAL allows it)."""
+async def drain(db_file: Path, seconds: float, load: Result) -> str:
+    """Watch the hub work off its backlog (a reader beside the service: WAL allows it),
+    and count the leads fully handled: partner notice queued and welcome run started."""
     start = time.perf_counter()
     first = last = pending_deliveries(db_file)
     while last and time.perf_counter() - start < seconds:
@@ -101,10 +106,115 @@ async def drain(db_file: Path, seconds: float) -> str:
         last = pending_deliveries(db_file)
     took = time.perf_counter() - start
     rate = (first - last) / took if took else 0.0
+    leads, noticed, welcomed = handled_leads(db_file)
+    total = load.seconds + took
     return (
         f"hub after the load: {first - last} of {first} pending deliveries done in "
-        f"{took:.1f}s ({rate:.0f}/s), {last} left"
+        f"{took:.1f}s ({rate:.0f}/s), {last} left\n"
+        f"leads fully handled: {min(noticed, welcomed)} of {leads} (notice queued: {noticed}, "
+        f"welcome run: {welcomed}) in {total:.1f}s of load and drain "
+        f"= {min(noticed, welcomed) / total:.0f} leads/s"
     )
+
+
+async def backlog(tmp: Path, leads: int, database_url: str = "") -> str:
+    """The consumers' own pace: `leads` ingested while no service runs (stored only, as
+    the command line stores), then the service started on them; from the first lead
+    handled to the last, how many leads per second got their notice and welcome run."""
+    import main as funnel
+    from core import db
+    from core.clock import SystemClock
+    from core.contact import RawContact, normalise
+    from core.hub import SignalHub
+    from core.ingest import core_ingest_event
+    from core.settings import load_settings
+
+    url = database_url or f"sqlite://{tmp}/bench.sqlite3"
+    await db.migrate(url)
+    await db.open_database(url)
+    settings = load_settings(database_url=url, data_dir=tmp / "data", admin_ids="1")
+    hub = SignalHub(SystemClock(), dispatch=False)
+    funnel.wire(settings, SystemClock(), hub)
+
+    async def one(n: int) -> None:
+        raw = RawContact(source="web_form", name="Анна", phone=f"+7916{5000000 + n}")
+        contact = normalise(raw, region="RU", require_phone=True)
+        await core_ingest_event(hub, SystemClock(), contact)
+
+    for start in range(0, leads, 200):
+        await asyncio.gather(*(one(n) for n in range(start, min(start + 200, leads))))
+    await db.close_database()
+    port = free_port()
+    env = service_env(tmp, port) | {"DATABASE_URL": url}
+    with (tmp / "backlog.log").open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "main.py"), "run"],
+            env=env,
+            cwd=tmp,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        first = done = None
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            if database_url:
+                _, noticed, welcomed = await handled_leads_pg(database_url)
+            else:
+                _, noticed, welcomed = handled_leads(tmp / "bench.sqlite3")
+            handled = min(noticed, welcomed)
+            now = time.perf_counter()
+            if handled and first is None:
+                first = (now, handled)
+            if handled >= leads:
+                done = now
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    if first is None or done is None:
+        return f"backlog: not handled within the time ({handled} of {leads})"
+    took = done - first[0]
+    rate = (leads - first[1]) / took if took else float("inf")
+    return f"backlog of {leads} leads: handled in {took:.1f}s after the first = {rate:.0f} leads/s"
+
+
+HANDLED = (
+    "SELECT (SELECT count(*) FROM lead_entry),"
+    " (SELECT count(DISTINCT lead_id) FROM outbox WHERE lead_id IS NOT NULL),"
+    " (SELECT count(*) FROM scenario_run WHERE scenario = 'welcome' AND step = 0"
+    "  AND status = 'waiting')"
+)
+
+
+async def handled_leads_pg(url: str) -> tuple[int, int, int]:
+    import asyncpg
+
+    schema = url.split("schema=", 1)[1] if "schema=" in url else "public"
+    conn = await asyncpg.connect(url.split("?", 1)[0].replace("postgres://", "postgresql://"))
+    try:
+        await conn.execute(f"SET search_path TO {schema}")
+        row = await conn.fetchrow(HANDLED)
+        return int(row[0]), int(row[1]), int(row[2])
+    finally:
+        await conn.close()
+
+
+def handled_leads(db_file: Path) -> tuple[int, int, int]:
+    con = sqlite3.connect(db_file, timeout=10)
+    try:
+        leads = con.execute("SELECT count(*) FROM lead_entry").fetchone()[0]
+        noticed = con.execute(
+            "SELECT count(DISTINCT lead_id) FROM outbox WHERE lead_id IS NOT NULL"
+        ).fetchone()[0]
+        welcomed = con.execute(
+            "SELECT count(*) FROM scenario_run WHERE scenario = 'welcome' AND step = 0"
+            " AND status = 'waiting'"
+        ).fetchone()[0]
+        return int(leads), int(noticed), int(welcomed)
+    finally:
+        con.close()
 
 
 async def measure(
@@ -167,7 +277,23 @@ async def main() -> int:
         metavar="SECONDS",
         help="after the load, watch the hub's consumers work off their backlog this long",
     )
+    parser.add_argument(
+        "--backlog",
+        type=int,
+        default=0,
+        metavar="LEADS",
+        help="instead: store LEADS leads first, then time the service's consumers on them",
+    )
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="--backlog on this database (postgres://…?schema=bench, emptied first)",
+    )
     args = parser.parse_args()
+    if args.backlog:
+        with tempfile.TemporaryDirectory(prefix="bench-backlog-") as name:
+            print(await backlog(Path(name), args.backlog, args.database_url))
+        return 0
 
     print(
         f"bench/ingest.py: {args.clients} clients, up to {args.submissions} submissions "
@@ -192,7 +318,7 @@ async def main() -> int:
             label, cmd, service_env(tmp, port), tmp, port, args, tmp / "service.log"
         )
         if args.drain:
-            print(await drain(tmp / "bench.sqlite3", args.drain))
+            print(await drain(tmp / "bench.sqlite3", args.drain, real))
         # No goodbye: what was answered must already be on disk.
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)

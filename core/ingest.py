@@ -17,6 +17,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
+from core import metrics
 from core.bulk import insert_rows
 from core.clock import Clock
 from core.contact import Contact
@@ -70,7 +71,10 @@ async def core_ingest_event(
     job = _Job(contact, telegram_user, clock)
     for attempt in range(3):
         try:
-            return await hub.grouped(_ingest_batch, job)
+            result = await hub.grouped(_ingest_batch, job)
+            outcome = "created" if result.created else "matched"
+            metrics.INGESTS.labels(contact.source, outcome).inc()
+            return result
         except IntegrityError:
             # Another process created this person between our look-up and insert
             # (PostgreSQL; SQLite serialises writers). Go again: now it's an update.

@@ -13,9 +13,6 @@ from models import EventRecord, User
 
 SEARCH_LIMIT = 10
 CHANGE_EVENTS = ("core_user_role_set", "core_user_capability_set")
-# How many of the newest change events are scanned for one user's history (the payload
-# is JSON, and SQLite has no JSON filter in Tortoise): plenty for a people-admin log.
-HISTORY_SCAN = 2000
 
 
 async def search_users(query: str, limit: int = SEARCH_LIMIT) -> list[User]:
@@ -50,13 +47,13 @@ class Change:
 
 async def history_of(user: User, limit: int = 5) -> list[Change]:
     """The newest changes to `user`'s role and capabilities, newest first."""
-    rows = (
-        await EventRecord.filter(name__in=CHANGE_EVENTS)
+    # event_log.user_id (indexed) is the payload's user_id, stored with the event.
+    mine = (
+        await EventRecord.filter(user_id=user.id, name__in=CHANGE_EVENTS)
         .order_by("-id")
-        .limit(HISTORY_SCAN)
+        .limit(limit)
         .values_list("name", "payload", "created_at")
     )
-    mine = [(n, p, at) for n, p, at in rows if p.get("user_id") == user.id][:limit]
     actor_ids = {p.get("actor_user_id") for _, p, _ in mine} - {None}
     actors = {u.id: u for u in await User.filter(id__in=list(actor_ids))}
     return [

@@ -85,6 +85,23 @@ class Settings(BaseSettings):
     outbox_global_rate: str = "30/s"
     outbox_chat_rate: str = "1/s"
     outbox_group_rate: str = "20/min"
+    # Operations (README "Running in production"). Finished bookkeeping (sent outbox
+    # rows, done hub deliveries, expired deep links, visit de-dup keys) older than
+    # RETENTION is pruned daily; the event log only when EVENT_LOG_RETENTION is set.
+    retention: str = "90d"
+    event_log_retention: str = ""
+    # Webhook mode: Telegram POSTs updates to this public https URL (unset: polling).
+    telegram_webhook_url: str = ""
+    telegram_webhook_secret: str = ""  # default: derived from SECRET_KEY
+    # Prometheus metrics: on their own port (0: off), and/or at /metrics with this token.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    metrics_token: str = ""
+    log_format: str = "text"  # or json: one object per line
+    # /readyz says "not ready" when any of these is older than its limit.
+    ready_hub_lag: str = "5m"
+    ready_outbox_lag: str = "15m"
+    ready_scenario_lag: str = "5m"
+    ready_bot_silence: str = "10m"
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -171,6 +188,57 @@ class Settings(BaseSettings):
         parse_duration(value)
         return value
 
+    @field_validator("retention")
+    @classmethod
+    def _retention(cls, value: str) -> str:
+        # Keys of sent messages and done deliveries make retries idempotent: they must
+        # outlive every retry (hours), so nothing younger than a week is pruned.
+        if parse_duration(value) < 7 * 86400:
+            raise ValueError("must be at least 7d, like 30d or 90d")
+        return value
+
+    @field_validator("event_log_retention")
+    @classmethod
+    def _log_retention(cls, value: str) -> str:
+        if value and parse_duration(value) < 7 * 86400:
+            raise ValueError("must be at least 7d, or unset to keep the event log")
+        return value
+
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str) -> str:
+        if value and not value.startswith("https://"):
+            raise ValueError("must be a public https:// URL (Telegram posts only to https)")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value):
+            raise ValueError("must be 16-256 characters of A-Z a-z 0-9 _ -")
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: str) -> str:
+        if value and len(value) < 16:
+            raise ValueError("must be 16+ characters")
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value not in ("text", "json"):
+            raise ValueError("must be text or json")
+        return value
+
+    @field_validator("ready_hub_lag", "ready_outbox_lag", "ready_scenario_lag", "ready_bot_silence")
+    @classmethod
+    def _ready_limit(cls, value: str) -> str:
+        if parse_duration(value) < 1:
+            raise ValueError("must be a duration of at least 1s, like 5m")
+        return value
+
     @field_validator("ref_visit_window", "web_idle_timeout", "web_body_timeout")
     @classmethod
     def _positive_duration(cls, value: str) -> str:
@@ -193,6 +261,18 @@ class Settings(BaseSettings):
     @property
     def web_body_timeout_seconds(self) -> float:
         return parse_duration(self.web_body_timeout)
+
+    @property
+    def retention_seconds(self) -> float:
+        return parse_duration(self.retention)
+
+    @property
+    def event_log_retention_seconds(self) -> float | None:
+        return parse_duration(self.event_log_retention) if self.event_log_retention else None
+
+    def seconds(self, name: str) -> float:
+        """A duration setting in seconds, by field name (the readiness limits)."""
+        return parse_duration(str(getattr(self, name)))
 
     @property
     def sandbox(self) -> bool:

@@ -14,6 +14,8 @@ import html
 from collections import Counter
 from dataclasses import dataclass
 
+from tortoise.functions import Count
+
 from core.broadcasts import (
     PROGRESS_KEY,
     RECIPIENT_KEY,
@@ -32,6 +34,7 @@ from locales import N_
 from models import Broadcast, BroadcastStatus, OutboxMessage, OutboxStatus, Priority, User
 
 PENDING = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+TAG_BATCH = 500  # keys per UPDATE (SQLite's bound parameters)
 
 
 class BroadcastConsumers:
@@ -52,7 +55,7 @@ class BroadcastConsumers:
         if broadcast is None or broadcast.status != BroadcastStatus.SENDING:
             return
         chats = await recipients(broadcast.segment)
-        prefix = RECIPIENT_KEY.format(id=broadcast.id, chat_id="")
+        keys = [RECIPIENT_KEY.format(id=broadcast.id, chat_id=chat_id) for chat_id in chats]
         async with self.deps.hub.transaction() as tx:
             await enqueue_many(
                 tx.connection,
@@ -66,9 +69,19 @@ class BroadcastConsumers:
                 ),
                 priority=Priority.BULK,
             )
-            # From now on `total` is what was queued: the progress counts against it.
+            # Tagged by the unique key's index (no scan of the outbox); a retry tags the
+            # same rows again. From now on `total` is what was queued: progress counts
+            # against it, by the (broadcast_id, status) index.
+            for start in range(0, len(keys), TAG_BATCH):
+                await (
+                    OutboxMessage.filter(key__in=keys[start : start + TAG_BATCH])
+                    .using_db(tx.connection)
+                    .update(broadcast_id=broadcast.id)
+                )
             total = (
-                await OutboxMessage.filter(key__startswith=prefix).using_db(tx.connection).count()
+                await OutboxMessage.filter(broadcast_id=broadcast.id)
+                .using_db(tx.connection)
+                .count()
             )
             await Broadcast.filter(id=broadcast.id).using_db(tx.connection).update(total=total)
 
@@ -82,9 +95,13 @@ class Progress:
 
 
 async def progress_of(broadcast: Broadcast) -> Progress:
-    prefix = RECIPIENT_KEY.format(id=broadcast.id, chat_id="")
-    rows = await OutboxMessage.filter(key__startswith=prefix).values_list("status", flat=True)
-    statuses: Counter[str] = Counter(str(s) for s in rows)
+    rows = (
+        await OutboxMessage.filter(broadcast_id=broadcast.id)
+        .group_by("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    statuses: Counter[str] = Counter({str(s): int(n) for s, n in rows})
     pending = sum(statuses[s] for s in PENDING)
     sent = statuses[OutboxStatus.SENT]
     queued = sum(statuses.values())

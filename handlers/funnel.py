@@ -11,12 +11,15 @@ from core.events import (
     ScenarioStart,
     TelegramChatUnreachable,
 )
-from core.hub import Delivery, SignalHub
+from core.hub import BatchHandler, Delivery, SignalHub
 from core.present import short_time, utm_text
-from delivery.callbacks import LeadCard
 from delivery.outbox import Button, OutgoingMessage, enqueue
 from handlers.deps import Deps
-from handlers.partner_webinar_notices import webinar_line, webinar_of_first_touch
+from handlers.partner_webinar_notices import (
+    webinar_line,
+    webinar_of_first_touch,
+    webinars_of_first_touch,
+)
 from locales import N_
 from models import LeadEntry, Priority, Role, User, Webinar
 
@@ -27,6 +30,12 @@ class FunnelConsumers:
 
     def subscribe(self, hub: SignalHub) -> None:
         # The subscriber's name is stored with each delivery: renaming one is a migration.
+        # A burst of leads (an ad campaign) is handled in batches: one transaction each.
+        batches: dict[object, BatchHandler] = {
+            self.notify_partner_of_new_lead: self.notify_partners_of_new_leads,
+            self.start_welcome_for_web_form_lead: self.start_welcome_for_web_form_leads,
+            self.run_scenario: self.run_scenarios,
+        }
         for event, handler in (
             ("core_lead_created", self.notify_partner_of_new_lead),
             ("core_lead_created", self.start_welcome_for_web_form_lead),
@@ -35,7 +44,7 @@ class FunnelConsumers:
             ("telegram_chat_unreachable", self.cancel_scenarios_of_unreachable_lead),
             ("core_lead_unsubscribed", self.cancel_scenarios_of_unsubscribed_lead),
         ):
-            hub.subscribe(event, handler, name=handler.__name__)
+            hub.subscribe(event, handler, name=handler.__name__, batch=batches.get(handler))
 
     async def notify_partner_of_new_lead(self, event: CoreLeadCreated, d: Delivery) -> None:
         """Tell the referring partner (or, with none, the admins) about a new lead at once."""
@@ -53,17 +62,56 @@ class FunnelConsumers:
                     lead_id=lead.id,
                 )
 
+    async def notify_partners_of_new_leads(
+        self, work: list[tuple[CoreLeadCreated, Delivery]]
+    ) -> None:
+        """`notify_partner_of_new_lead` for many leads: three queries and one commit."""
+        leads = {
+            lead.id: lead
+            for lead in await LeadEntry.filter(id__in=[event.lead_id for event, _ in work])
+        }
+        partner_ids = {lead.partner_id for lead in leads.values() if lead.partner_id}
+        partners = {u.id: u for u in await User.filter(id__in=list(partner_ids))}
+        admins = await self._admin_chats()
+        webinars = await webinars_of_first_touch(list(leads))  # one notice for both facts
+        async with self.deps.hub.transaction() as tx:
+            for event, d in work:
+                lead = leads[event.lead_id]
+                webinar = webinars.get(lead.id)
+                for user_chat, locale in self._recipients_of(lead, partners, admins):
+                    await enqueue(
+                        tx.connection,
+                        self.deps.clock,
+                        key=f"{d.key}:{user_chat}",
+                        message=self._lead_notice(lead, user_chat, locale, webinar),
+                        priority=Priority.CRITICAL,
+                        lead_id=lead.id,
+                    )
+
     async def start_welcome_for_web_form_lead(self, event: CoreLeadCreated, d: Delivery) -> None:
         """A new web_form lead starts the `welcome` scenario (scenario_start)."""
-        if event.lead_source != "web_form":
-            return
-        await self.deps.hub.publish(
+        await self.start_welcome_for_web_form_leads([(event, d)])
+
+    async def start_welcome_for_web_form_leads(
+        self, work: list[tuple[CoreLeadCreated, Delivery]]
+    ) -> None:
+        starts = [
             ScenarioStart(timestamp=event.timestamp, scenario="welcome", lead_id=event.lead_id)
-        )
+            for event, _ in work
+            if event.lead_source == "web_form"
+        ]
+        if starts:
+            async with self.deps.hub.transaction() as tx:
+                await tx.publish_many(starts)
 
     async def run_scenario(self, event: ScenarioStart, d: Delivery) -> None:
         """Create the stored run of the scenario (once per lead and subject)."""
         await self.deps.engine.start_run(event.scenario, event.lead_id, subject=event.subject)
+
+    async def run_scenarios(self, work: list[tuple[ScenarioStart, Delivery]]) -> None:
+        await self.deps.engine.start_runs(
+            [(event.scenario, event.lead_id, event.subject) for event, _ in work]
+        )
 
     async def wake_scenarios_of_bound_lead(self, event: CoreLeadBound, d: Delivery) -> None:
         """Messages that waited for the lead's chat go now."""
@@ -85,11 +133,21 @@ class FunnelConsumers:
     # ---- the notice ---------------------------------------------------------------------
 
     async def _recipients(self, lead: LeadEntry) -> list[tuple[int, str]]:
+        partner = await User.get_or_none(id=lead.partner_id) if lead.partner_id else None
+        partners = {partner.id: partner} if partner is not None else {}
+        return self._recipients_of(lead, partners, await self._admin_chats())
+
+    def _recipients_of(
+        self, lead: LeadEntry, partners: dict[int, User], admins: list[tuple[int, str]]
+    ) -> list[tuple[int, str]]:
+        """The lead's partner's chat, or, with none (or none reachable), the admins'."""
+        partner = partners.get(lead.partner_id) if lead.partner_id else None
+        if partner is not None and partner.chat_id is not None:
+            return [(partner.chat_id, self.deps.texts.pick(partner.locale, partner.language_code))]
+        return admins
+
+    async def _admin_chats(self) -> list[tuple[int, str]]:
         texts = self.deps.texts
-        if lead.partner_id is not None:
-            partner = await User.get_or_none(id=lead.partner_id)
-            if partner is not None and partner.chat_id is not None:
-                return [(partner.chat_id, texts.pick(partner.locale, partner.language_code))]
         admins = await User.filter(role=Role.ADMIN, chat_id__not_isnull=True)
         chats = {a.chat_id: texts.pick(a.locale, a.language_code) for a in admins if a.chat_id}
         for admin_id in self.deps.settings.admin_ids:  # private chat id == user id
@@ -119,5 +177,9 @@ class FunnelConsumers:
         lines.append(f"{html.escape(t(N_('Time')))}: {when} ({zone})")
         if webinar is not None:
             lines.append(webinar_line(webinar, t, locale))
+        # Imported here: callback data is aiogram's, and the command line, which builds
+        # this hub's subscriptions too, must start without importing aiogram (~7 s).
+        from delivery.callbacks import LeadCard
+
         button = Button(t(N_("Open lead card")), callback=LeadCard(lead_id=lead.id).pack())
         return OutgoingMessage(chat_id=chat_id, text="\n".join(lines), buttons=((button,),))

@@ -24,13 +24,32 @@ from models import LeadEntry, LeadTouch, User, Webinar, WebinarRegistration
 
 async def webinar_of_first_touch(lead_id: int) -> Webinar | None:
     """The webinar the form that created the lead registered them for, if it did."""
-    touch = await LeadTouch.filter(lead_id=lead_id, matched_by=None).order_by("id").first()
-    if touch is None or not (touch.webinar_id or "").isdigit():
-        return None
-    webinar_id = int(touch.webinar_id or 0)
-    if not await WebinarRegistration.exists(lead_id=lead_id, webinar_id=webinar_id):
-        return None  # the webinar had closed: the form only collected the lead
-    return await Webinar.get_or_none(id=webinar_id)
+    return (await webinars_of_first_touch([lead_id])).get(lead_id)
+
+
+async def webinars_of_first_touch(lead_ids: list[int]) -> dict[int, Webinar]:
+    """`webinar_of_first_touch` for many leads in three queries (the batched notice)."""
+    first: dict[int, str | None] = {}
+    touches = (
+        await LeadTouch.filter(lead_id__in=lead_ids, matched_by=None)
+        .order_by("id")
+        .values_list("lead_id", "webinar_id")
+    )
+    for lead_id, webinar_id in touches:
+        first.setdefault(lead_id, webinar_id)
+    wanted = {lead: int(w) for lead, w in first.items() if w and w.isdigit()}
+    if not wanted:
+        return {}
+    registered = {
+        (lead, webinar)
+        for lead, webinar in await WebinarRegistration.filter(
+            lead_id__in=list(wanted), webinar_id__in=list(set(wanted.values()))
+        ).values_list("lead_id", "webinar_id")
+    }  # not registered: the webinar had closed, the form only collected the lead
+    webinars = {w.id: w for w in await Webinar.filter(id__in=list(set(wanted.values())))}
+    return {
+        lead: webinars[w] for lead, w in wanted.items() if (lead, w) in registered and w in webinars
+    }
 
 
 def webinar_line(webinar: Webinar, t: Callable[[str], str], locale: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from typing import Literal
 
 from core.applications import reviewers
 from core.events import (
@@ -20,7 +21,6 @@ from core.events import (
 from core.hub import Delivery, SignalHub
 from core.present import person
 from core.roles import Capability
-from delivery.callbacks import ApplicationVerdict, ProfileVerdict
 from delivery.outbox import Button, Buttons, Outgoing, OutgoingMessage, OutgoingPhoto, enqueue
 from handlers.deps import Deps
 from locales import N_
@@ -29,9 +29,12 @@ from models import Application, LeadEntry, Priority, ProfileChange, Review, User
 Translate = Callable[[str], str]
 
 
-def review_buttons(
-    family: type[ApplicationVerdict | ProfileVerdict], item_id: int, t: Translate
-) -> Buttons:
+def review_buttons(kind: Literal["application", "profile"], item_id: int, t: Translate) -> Buttons:
+    # Imported here: callback data is aiogram's, and the command line, which builds
+    # this hub's subscriptions too, must start without importing aiogram (~7 s).
+    from delivery.callbacks import ApplicationVerdict, ProfileVerdict
+
+    family = ApplicationVerdict if kind == "application" else ProfileVerdict
     approve = family(item_id=item_id, verdict="approve").pack()
     reject = family(item_id=item_id, verdict="reject").pack()
     return (
@@ -82,7 +85,7 @@ class ReviewConsumers:
             ]
             if application.text:
                 lines.append(f"{html.escape(t(N_('Message')))}: {html.escape(application.text)}")
-            buttons = review_buttons(ApplicationVerdict, application.id, t)
+            buttons = review_buttons("application", application.id, t)
             messages.append(OutgoingMessage(chat_id, "\n".join(lines), buttons=buttons))
         await self._send(d, messages)
 
@@ -146,7 +149,7 @@ class ReviewConsumers:
         ):
             t = self._translator(reviewer)
             title = t(N_("Profile change of {name}")).format(name=f"<b>{person(owner, t)}</b>")
-            buttons = review_buttons(ProfileVerdict, change.id, t)
+            buttons = review_buttons("profile", change.id, t)
             if change.field == "photo":
                 caption = f"🪪 {title}\n{html.escape(t(N_('New photo (shown to leads)')))}"
                 messages.append(OutgoingPhoto(chat_id, change.value, caption, buttons))

@@ -42,10 +42,17 @@ class OutboxMessage(Model):
     message_id = fields.BigIntField(null=True)
     lead_id = fields.BigIntField(null=True, db_index=True)
     last_error = fields.TextField(null=True)
+    # The broadcast this message belongs to: its progress counts by this, not by key.
+    broadcast_id = fields.BigIntField(null=True)
 
     class Meta:
         table = "outbox"
-        indexes = (("status", "priority", "not_before"),)
+        # created_at: the retention job finds old finished rows without a full scan.
+        indexes = (
+            ("status", "priority", "not_before"),
+            ("broadcast_id", "status"),
+            ("created_at",),
+        )
 
 
 class TelegramChat(Model):

@@ -17,12 +17,16 @@ class EventRecord(Model):
     payload: dict[str, Any] = fields.JSONField()
     lead_id = fields.BigIntField(null=True, db_index=True)
     webinar_id = fields.CharField(max_length=64, null=True)
+    # The user an event is about (payload `user_id`): /users reads one person's history.
+    user_id = fields.BigIntField(null=True)
     created_at = fields.FloatField()
 
     class Meta:
         table = "event_log"
-        # A webinar's events of one kind (its classifications, its form submissions).
-        indexes = (("name", "webinar_id"),)
+        # A webinar's events of one kind (its classifications, its form submissions). Indexes,
+        # not db_index: on SQLite, changing a column rebuilds its table (and the rebuild
+        # loses the table's other indexes and constraints).
+        indexes = (("name", "webinar_id"), ("user_id",), ("created_at",))
 
 
 class DeliveryStatus(StrEnum):
@@ -50,4 +54,4 @@ class EventDelivery(Model):
     class Meta:
         table = "event_delivery"
         unique_together = (("event", "subscriber"),)
-        indexes = (("status", "next_attempt_at"),)
+        indexes = (("status", "next_attempt_at"), ("done_at",))

@@ -95,6 +95,8 @@ class LeadTouch(Model):
     tz = fields.CharField(max_length=TZ_LENGTH, null=True)
     webinar_id = fields.CharField(max_length=WEBINAR_ID_LENGTH, null=True)
     # The personal deep-link payload handed out after this touch (`/start <token>`).
+    # `~<id>` once pruned: a link long expired (older than RETENTION and START_TOKEN_TTL);
+    # `~` is not in a token's alphabet, so it matches no link anyone can send.
     start_token = fields.CharField(max_length=64, unique=True)
     at = fields.BigIntField()
     # The Telegram account that opened this (matched) touch's link and was asked to
@@ -107,6 +109,7 @@ class LeadTouch(Model):
 
     class Meta:
         table = "lead_touch"
+        indexes = (("at",),)  # retention finds old touches by it
 
 
 class LeadNote(Model):

@@ -25,3 +25,4 @@ class RefVisit(Model):
     class Meta:
         table = "ref_visit"
         unique_together = (("code", "visitor", "period"),)
+        indexes = (("at",),)  # retention finds old visits by it

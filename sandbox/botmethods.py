@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from sandbox.protocol import BotApiError, Json, Params, bad_request
+from sandbox.webhook import delete_webhook, get_webhook_info, refuse_polling_while_set, set_webhook
 from sandbox.world import Method, SandboxUser, World
 
 POLL_TIMEOUT_LIMIT = 50  # seconds; Telegram caps long polls too
@@ -33,6 +34,7 @@ async def get_me(world: World, p: Params) -> Json:
 async def get_updates(world: World, p: Params) -> list[Json]:
     """Long polling: answers at once when updates are waiting, else when one arrives or the
     timeout ends. `offset` confirms everything before it; a newer call ends an older one."""
+    refuse_polling_while_set(world)
     allowed = p.obj("allowed_updates")
     if allowed is not None:
         if not isinstance(allowed, list) or not all(isinstance(a, str) for a in allowed):
@@ -54,16 +56,6 @@ async def get_updates(world: World, p: Params) -> list[Json]:
     if world.poll_generation != mine:
         raise BotApiError(409, CONFLICT)
     return list(itertools.islice(world.updates, limit))
-
-
-async def delete_webhook(world: World, p: Params) -> bool:
-    if p.flag("drop_pending_updates"):
-        world.updates.clear()
-    return True
-
-
-async def get_webhook_info(world: World, p: Params) -> Json:
-    return {"url": "", "has_custom_certificate": False, "pending_update_count": len(world.updates)}
 
 
 def _command_key(p: Params) -> tuple[str, str]:
@@ -131,6 +123,7 @@ async def done(world: World, p: Params) -> Any:
 METHODS: dict[str, Method] = {
     "getMe": get_me,
     "getUpdates": get_updates,
+    "setWebhook": set_webhook,
     "deleteWebhook": delete_webhook,
     "getWebhookInfo": get_webhook_info,
     "setMyCommands": set_my_commands,

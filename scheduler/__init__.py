@@ -113,3 +113,32 @@ def create_scheduler(
             misfire_grace_time=None,
         )
     return scheduler
+
+
+DAILY_SECONDS = 86400.0
+FIRST_DAILY_RUN_SECONDS = 300.0
+
+
+def schedule_daily(
+    scheduler: AsyncIOScheduler,
+    job: Callable[[], Awaitable[object]],
+    *,
+    job_id: str,
+    first_in: float | None = None,
+) -> None:
+    """Run `job` every day, the first time `first_in` seconds after start: a service
+    restarted more often than daily still runs it (retention; its work is idempotent)."""
+    from datetime import UTC, datetime, timedelta
+
+    first_in = FIRST_DAILY_RUN_SECONDS if first_in is None else first_in
+
+    scheduler.add_job(
+        job,
+        "interval",
+        seconds=DAILY_SECONDS,
+        next_run_time=datetime.now(UTC) + timedelta(seconds=first_in),
+        id=job_id,
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+    )

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from core import metrics
 from core.clock import Clock
 from core.hub import Publisher, SignalHub
 from core.settings import Settings
@@ -65,6 +66,17 @@ class ScenarioEngine:
             return False
         self.on_schedule(now)
         return True
+
+    async def start_runs(self, starts: list[tuple[str, int, str]]) -> int:
+        """`start_run` for many (scenario, lead id, subject): one query, one insert."""
+        unknown = {scenario for scenario, _, _ in starts} - set(self.scenarios)
+        if unknown:
+            raise KeyError(f"no scenario {sorted(unknown)!r}")
+        now = self._clock.now()
+        created = await runs.create_many(starts, now)
+        if created:
+            self.on_schedule(now)
+        return created
 
     async def wake(self, lead_id: int) -> int:
         """Something changed for this lead (e.g. it bound a chat): re-check its waits now."""
@@ -168,6 +180,9 @@ class ScenarioEngine:
 
     async def _run_steps(self, ctx: RunContext) -> None:
         run = ctx.run
+        if run.due_at is not None:
+            late = max(0.0, self._clock.now() - run.due_at)
+            metrics.SCENARIO_LATENESS.labels(run.scenario).observe(late)
         scenario = self.scenarios.get(run.scenario)
         if scenario is None:
             runs.finish(run, RunStatus.FAILED, "scenario no longer defined", self._clock.now())

@@ -64,6 +64,29 @@ async def create(scenario: str, lead_id: int, subject: str, now: float) -> bool:
     return True
 
 
+async def create_many(starts: list[tuple[str, int, str]], now: float) -> int:
+    """`create` for many (scenario, lead id, subject); how many runs are new."""
+    leads = [lead_id for _, lead_id, _ in starts]
+    existing = set(
+        await ScenarioRun.filter(lead_id__in=leads).values_list("scenario", "lead_id", "subject")
+    )
+    new = {start for start in starts if start not in existing}
+    rows = [
+        ScenarioRun(
+            scenario=scenario,
+            lead_id=lead_id,
+            subject=subject,
+            due_at=now,
+            started_at=now,
+            updated_at=now,
+        )
+        for scenario, lead_id, subject in sorted(new, key=lambda s: (s[1], s[0], s[2]))
+    ]
+    # The unique (scenario, lead, subject) settles a race with a concurrent start.
+    await ScenarioRun.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
 async def wake(lead_id: int, now: float) -> int:
     """Every waiting run of the lead due now; how many."""
     count = await ScenarioRun.filter(

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from aiohttp import web
 from multidict import MultiDict
 
+from core import metrics
 from core.contact import UTM_KEYS, Contact, ContactError, normalise
 from core.ingest import core_ingest_event
 from core.webinars import next_scheduled
@@ -51,6 +52,7 @@ async def submit(request: web.Request) -> web.StreamResponse:
         # 422 (not 200): the page is the form again, and scripts and load tests can
         # tell a refused submission from a page view. Nothing has been stored.
         values, errors, consent = submitted
+        metrics.INGESTS.labels(SOURCE, "invalid").inc()
         return await _render_root(request, values, errors, consent=consent, status=422)
     return await ingest_and_thank(request, submitted)
 

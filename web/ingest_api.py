@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from aiohttp import web
 
+from core import metrics
 from core.contact import Contact, ContactError, normalise
 from core.ingest import core_ingest_event
 from core.webinars import find_webinar
@@ -64,6 +65,7 @@ async def ingest(request: web.Request) -> web.Response:
     if problem:
         errors["webinar"] = problem
     if contact is None or errors:
+        metrics.INGESTS.labels(raw.source or "?", "invalid").inc()
         return _json({"ok": False, "errors": errors}, status=422)
     contact = replace(contact, webinar_id=webinar_id)
     result = await core_ingest_event(app[keys.HUB], app[keys.CLOCK], contact)

@@ -25,13 +25,14 @@ from core.clock import Clock
 from core.events import Event
 from core.group_commit import Batch, GroupCommit
 from core.hub import deliveries
-from core.hub.registry import Delivery, Handler, Registry, Subscription
+from core.hub.registry import BatchHandler, Delivery, Handler, Registry, Subscription
 from core.hub.store import EventStore, Publisher
 from core.hub.worker import Workers
 from core.retry import RetryPolicy
 
 __all__ = [
     "RETRY_DELAYS",
+    "BatchHandler",
     "Delivery",
     "Handler",
     "Publisher",
@@ -63,9 +64,17 @@ class SignalHub:
 
     # ---- subscriptions --------------------------------------------------------------
 
-    def subscribe(self, event_name: str, handler: Handler, *, name: str | None = None) -> None:
-        """Register `handler` for `event_name`; `name` (default: the function's) is durable."""
-        self._registry.add(event_name, handler, name=name)
+    def subscribe(
+        self,
+        event_name: str,
+        handler: Handler,
+        *,
+        name: str | None = None,
+        batch: BatchHandler | None = None,
+    ) -> None:
+        """Register `handler` for `event_name`; `name` (default: the function's) is durable.
+        `batch`, if given, does the same work for many deliveries in one go (bursts)."""
+        self._registry.add(event_name, handler, name=name, batch=batch)
 
     def on(self, event_name: str, *, name: str | None = None) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:

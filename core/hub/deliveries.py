@@ -11,12 +11,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import F
 
 from core.bulk import insert_rows
 from models import DeliveryStatus, EventDelivery
 
-SWEEP_LIMIT = 1000
+SWEEP_LIMIT = 10_000  # a backlog after a restart is queued in a few sweeps
 
 
 async def add(connection: BaseDBAsyncClient, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -40,25 +39,45 @@ async def due(now: float, limit: int = SWEEP_LIMIT) -> list[tuple[int, int]]:
     )
 
 
-async def pending_of(event_id: int) -> list[tuple[int, str, int]]:
-    """(delivery id, subscriber, attempts) of an event's pending deliveries."""
-    rows = await EventDelivery.filter(event_id=event_id, status=DeliveryStatus.PENDING).values_list(
-        "id", "subscriber", "attempts"
+async def pending_of_many(event_ids: Sequence[int]) -> list[tuple[int, int, str, int]]:
+    """(delivery id, event id, subscriber, attempts) of these events' pending deliveries."""
+    rows = (
+        await EventDelivery.filter(event_id__in=list(event_ids), status=DeliveryStatus.PENDING)
+        .order_by("id")
+        .values_list("id", "event_id", "subscriber", "attempts")
     )
-    return cast("list[tuple[int, str, int]]", rows)
+    return cast("list[tuple[int, int, str, int]]", rows)
 
 
-async def claim(delivery_id: int) -> bool:
-    """Take a pending delivery (counting the attempt); False when someone else has it."""
-    claimed = await EventDelivery.filter(id=delivery_id, status=DeliveryStatus.PENDING).update(
-        status=DeliveryStatus.RUNNING, attempts=F("attempts") + 1
+async def claim_many(delivery_ids: Sequence[int]) -> set[int]:
+    """Take many pending deliveries in one statement; the ids this call claimed (another
+    process may have taken some: RETURNING says exactly which are ours)."""
+    if not delivery_ids:
+        return set()
+    connection = EventDelivery._meta.db
+    table = EventDelivery._meta.db_table
+    if connection.capabilities.dialect == "postgres":
+        marks = ",".join(f"${i + 3}" for i in range(len(delivery_ids)))
+        first, second = "$1", "$2"
+    else:
+        marks = ",".join("?" * len(delivery_ids))
+        first = second = "?"
+    # Only our table's name and placeholders: the values are bound.
+    sql = (
+        f'UPDATE "{table}" SET "status" = {first}, "attempts" = "attempts" + 1 '  # noqa: S608
+        f'WHERE "status" = {second} AND "id" IN ({marks}) RETURNING "id"'
     )
-    return bool(claimed)
+    values = [DeliveryStatus.RUNNING.value, DeliveryStatus.PENDING.value, *delivery_ids]
+    # execute_query_dict: Tortoise's execute_query drops an UPDATE's rows on PostgreSQL.
+    rows = await connection.execute_query_dict(sql, values)
+    return {int(row["id"]) for row in rows}
 
 
-async def claimed_row(delivery_id: int) -> EventDelivery:
-    """A claimed delivery with its stored event."""
-    return await EventDelivery.get(id=delivery_id).prefetch_related("event")
+async def claimed_rows(delivery_ids: Sequence[int]) -> list[EventDelivery]:
+    """Claimed deliveries with their stored events, in id order (one query)."""
+    return await (
+        EventDelivery.filter(id__in=list(delivery_ids)).order_by("id").select_related("event")
+    )
 
 
 async def mark_done(delivery_ids: Sequence[int], now: float) -> None:

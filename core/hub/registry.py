@@ -28,6 +28,8 @@ class Delivery:
 
 
 Handler = Callable[[Any, Delivery], Awaitable[None]]
+# The same work for many events at once (one transaction): a burst's consumers keep up.
+BatchHandler = Callable[[list[tuple[Any, Delivery]]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,9 @@ class Subscription:
     event: str
     name: str
     handler: Handler
+    # Optional: handles a batch in one go; when it raises, each event goes alone through
+    # `handler`, so one bad event is retried by itself and the others are not held back.
+    batch: BatchHandler | None = None
 
     @property
     def summary(self) -> str:
@@ -47,13 +52,20 @@ class Registry:
         self._by_event: dict[str, list[Subscription]] = {}
         self._by_name: dict[str, Subscription] = {}
 
-    def add(self, event_name: str, handler: Handler, *, name: str | None = None) -> None:
+    def add(
+        self,
+        event_name: str,
+        handler: Handler,
+        *,
+        name: str | None = None,
+        batch: BatchHandler | None = None,
+    ) -> None:
         """Register `handler` for `event_name`; `name` (default: the function's) is durable."""
         spec_of(event_name)
         sub_name = name or f"{handler.__module__}.{handler.__qualname__}"
         if sub_name in self._by_name:
             raise ValueError(f"subscriber {sub_name!r} is registered twice")
-        sub = Subscription(event_name, sub_name, handler)
+        sub = Subscription(event_name, sub_name, handler, batch)
         self._by_event.setdefault(event_name, []).append(sub)
         self._by_name[sub_name] = sub
 

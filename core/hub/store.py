@@ -7,6 +7,7 @@ them once the transaction has committed (and never when it rolled back).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +19,10 @@ from core.events import Event, spec_of
 from core.hub import deliveries
 from core.hub.registry import Registry
 from models import EventRecord
+
+log = logging.getLogger("core.events")
+# Every submission's own event: its consequences (core_lead_created…) are the news.
+QUIET_EVENTS = frozenset({"core_ingest_event"})
 
 
 class EventStore:
@@ -42,10 +47,22 @@ class EventStore:
                     "payload": payload,
                     "lead_id": payload.get("lead_id"),
                     "webinar_id": payload.get("webinar_id"),
+                    "user_id": payload.get("user_id"),
                     "created_at": now,
                 }
             )
         ids = await insert_rows(connection, EventRecord, rows)
+        for event_id, row in zip(ids, rows, strict=True):
+            # One line per event (ids only: payloads may hold personal data). Stored is
+            # not yet committed: a rolled-back transaction's events are logged too, rarely.
+            log.log(
+                logging.DEBUG if row["name"] in QUIET_EVENTS else logging.INFO,
+                "event %s #%s lead %s",
+                row["name"],
+                event_id,
+                row["lead_id"],
+                extra={"event": row["name"], "event_id": event_id, "lead_id": row["lead_id"]},
+            )
         to_deliver: list[dict[str, Any]] = []
         dispatch: list[tuple[int, Event]] = []
         for event_id, event in zip(ids, events, strict=True):
