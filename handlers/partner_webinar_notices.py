@@ -14,7 +14,6 @@ from collections.abc import Callable
 
 from core.events import ClientWebinarEntered, ClientWebinarRegistered
 from core.hub import Delivery, SignalHub
-from delivery.callbacks import LeadCard
 from delivery.outbox import Button, OutgoingMessage, enqueue
 from handlers.deps import Deps
 from handlers.webinar_notices import when, zone_of
@@ -117,6 +116,10 @@ class PartnerWebinarConsumers:
             f"{html.escape(t(N_('Name')))}: <b>{html.escape(lead.name or '—')}</b>",
             webinar_line(webinar, t, t.locale),
         ]
+        # Imported here: callback data is aiogram's, and the command line, which builds
+        # this hub's subscriptions too, must start without importing aiogram (~7 s).
+        from delivery.callbacks import LeadCard
+
         button = Button(t(N_("Open lead card")), callback=LeadCard(lead_id=lead.id).pack())
         message = OutgoingMessage(
             chat_id=partner.chat_id, text="\n".join(lines), buttons=((button,),)
