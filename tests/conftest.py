@@ -60,6 +60,7 @@ def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     if PG_URL:
         url = asyncio.run(_reset_postgres(PG_URL))
         asyncio.run(db.migrate(url))
+        _PG_TABLES.update(asyncio.run(_tables_of(f"test_{os.getpid()}")))
         return url
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     asyncio.run(db.migrate(f"sqlite://{path}"))
@@ -68,22 +69,39 @@ def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 async def _empty_postgres(url: str) -> None:
     """Every table of the test schema emptied and its ids restarted, but the migrations'
-    own record: the schema is as `migrate` left it."""
+    own record: the schema is as `migrate` left it. A test that replaced the schema (a
+    restore, the CLI tests' own reset) leaves other tables, or none: then it is built
+    again from the migrations."""
     schema = f"test_{os.getpid()}"
     conn = await asyncpg.connect(PG_URL.replace("postgres://", "postgresql://", 1))
     try:
-        tables = [
+        tables = {
             row["tablename"]
             for row in await conn.fetch(
                 "SELECT tablename FROM pg_tables WHERE schemaname = $1", schema
             )
-            if row["tablename"] != "tortoise_migrations"
-        ]
-        if tables:
-            names = ", ".join(f'{schema}."{table}"' for table in tables)
+        }
+        if tables != _PG_TABLES:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};")
+        else:
+            names = ", ".join(f'{schema}."{t}"' for t in sorted(tables - {"tortoise_migrations"}))
             await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     finally:
         await conn.close()
+    if tables != _PG_TABLES:
+        await db.migrate(url)
+
+
+_PG_TABLES: set[str] = set()  # the migrated schema's tables, read once per test process
+
+
+async def _tables_of(schema: str) -> set[str]:
+    conn = await asyncpg.connect(PG_URL.replace("postgres://", "postgresql://", 1))
+    try:
+        rows = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = $1", schema)
+    finally:
+        await conn.close()
+    return {row["tablename"] for row in rows}
 
 
 @pytest.fixture
