@@ -33,7 +33,6 @@ from models import (
     Broadcast,
     BroadcastStatus,
     CrmStatus,
-    EventRecord,
     LeadEntry,
     Role,
     TelegramChat,
@@ -219,21 +218,12 @@ async def recipients(segment: dict[str, str]) -> list[int]:
             "chat_id", flat=True
         )
         chats = [int(c) for c in rows]  # type: ignore[call-overload]
-    elif kind in ("registered", "attendance") and segment.get("webinar"):
-        # One webinar's registrants, or its classification (one per lead and webinar).
-        name = "client_webinar_registered"
-        if kind == "attendance":
-            name = "client_webinar_attendance_classified"
-        events = EventRecord.filter(
-            name=name, lead_id__not_isnull=True, webinar_id=segment["webinar"]
-        )
-        rows = await events.values_list("lead_id", "payload")
-        ids = {lead for lead, p in rows if kind == "registered" or p.get("attendance") == value}
-        chats = await _lead_chats(sorted(ids))
     elif kind == "registered":
-        chats = await _lead_chats(sorted(await leads_at(Stage.REGISTERED)))
+        leads = await leads_at(Stage.REGISTERED, webinar_id=segment.get("webinar"))
+        chats = await _lead_chats(sorted(leads))
     elif kind == "attendance" and value in ATTENDANCE:
-        chats = await _lead_chats(sorted(await leads_at(Stage(value))))
+        leads = await leads_at(Stage(value), webinar_id=segment.get("webinar"))
+        chats = await _lead_chats(sorted(leads))
     else:
         return []
     blocked = set(

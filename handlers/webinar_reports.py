@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import html
 
-from core.events import ClientWebinarAttendanceClassified
-from core.hub import Delivery, SignalHub
-from core.webinar_report import (
+from core.attendance import (
     LeadResult,
     WebinarFigures,
     classification_complete,
     figures,
     results,
 )
+from core.events import ClientWebinarAttendanceClassified
+from core.hub import Delivery, SignalHub
 from delivery.outbox import OutgoingMessage, enqueue
 from handlers.deps import Deps
 from locales import N_
