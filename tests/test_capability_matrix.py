@@ -52,6 +52,10 @@ ACTIONS = (
     Action("broadcast confirm", (C.BROADCAST,), press="bc:999999:go"),
     Action("approve a partner", (C.APPROVE_USERS,), press="app:999999:approve"),
     Action("approve a profile", (C.APPROVE_PROFILES,), press="prof:999999:approve"),
+    Action("start a webinar", (C.WEBINAR_MANAGE_STATUS,), press="wbc:999999:start"),
+    Action("close a webinar's chat", (C.WEBINAR_MANAGE_CHAT,), press="wbm:999999:close:0"),
+    Action("new webinar button", (C.WEBINAR_CREATE,), press="wbd:new:0"),
+    Action("/newwebinar", (C.WEBINAR_CREATE,), command="/newwebinar"),
 )
 
 
