@@ -42,7 +42,7 @@ from typing import Any
 
 import aiohttp
 
-from bench._setup import ROOT, percentile
+from bench._setup import ROOT, live_webinar_with_viewers, percentile
 from bench.ingest import cpu_seconds, free_port, service_env, wait_ready
 
 SECRET = "bench-room-secret-" + "s" * 32
@@ -142,14 +142,11 @@ async def prepare(url: str, tmp: Path, n: int) -> dict[str, Any]:
     """A live obs webinar, N registered leads and a speaker; their room cookies."""
     import main
     from core import db
-    from core.bulk import insert_rows
     from core.clock import SystemClock
     from core.hub import SignalHub
     from core.room_tokens import TokenKind, link_expires_at
     from core.settings import load_settings
-    from core.webinar_rules import WebinarDraft
-    from core.webinars import create_webinar, set_status
-    from models import LeadEntry, Role, User, WebinarRegistration, WebinarStatus
+    from models import Role, User
     from web.room_session import RoomSession, cookie_value
 
     await db.open_database(url)
@@ -158,37 +155,8 @@ async def prepare(url: str, tmp: Path, n: int) -> dict[str, Any]:
         clock = SystemClock()
         hub = SignalHub(clock, dispatch=False)  # the service's hub delivers the events
         main.wire(settings, clock, hub)
-        start = time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() + 3600))
-        draft = WebinarDraft(
-            title="Bench room",
-            start=start,
-            tz="UTC",
-            duration="90",
-            stream_type="obs",
-            stream_url="https://cdn.example.com/live/stream.m3u8",
-        )
-        webinar = await create_webinar(hub, clock, draft, actor=None, default_tz="UTC")
-        await set_status(hub, clock, webinar.id, WebinarStatus.LIVE, actor=None)
+        webinar, lead_ids = await live_webinar_with_viewers(hub, clock, "Bench room", n)
         now = clock.now()
-        async with hub.transaction() as tx:
-            rows = [
-                {
-                    "name": f"Viewer {i}",
-                    "lead_source": "bench",
-                    "first_touch_at": int(now),
-                    "lead_created_at": int(now),
-                    "updated_at": now,
-                }
-                for i in range(n)
-            ]
-            lead_ids = await insert_rows(tx.connection, LeadEntry, rows)
-            registrations = [
-                {"webinar_id": webinar.id, "lead_id": i, "source": "bench", "registered_at": now}
-                for i in lead_ids
-            ]
-            await insert_rows(
-                tx.connection, WebinarRegistration, registrations, returning_ids=False
-            )
         speaker = await User.create(
             telegram_id=990_000_001, role=Role.SPEAKER, first_name="Bench", created_at=now,
             updated_at=now,

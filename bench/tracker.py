@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._setup import percentile
+from bench._setup import live_webinar_with_viewers, percentile
 
 SECRET = "bench-" + "k" * 40
 HERE = Path(__file__).resolve()
@@ -48,7 +48,6 @@ async def serve_product(port: int, leads: int, out: Path) -> None:
     from aiohttp import web
 
     from core import db
-    from core.bulk import insert_rows
     from core.clock import SystemClock
     from core.hub import SignalHub
     from core.links import Links
@@ -56,9 +55,7 @@ async def serve_product(port: int, leads: int, out: Path) -> None:
     from core.presence import PresenceTracker
     from core.room_tokens import RoomTokens, TokenKind, link_expires_at
     from core.settings import load_settings
-    from core.webinar_rules import WebinarDraft
-    from core.webinars import create_webinar, set_status
-    from models import LeadEntry, WebinarRegistration, WebinarStatus
+    from models import WebinarRegistration
     from web.app import create_app
     from web.room_session import RoomSession, cookie_value
 
@@ -69,36 +66,7 @@ async def serve_product(port: int, leads: int, out: Path) -> None:
     settings = load_settings(database_url=url, data_dir=tmp / "data", secret_key=SECRET)
     clock = SystemClock()
     hub = SignalHub(clock, dispatch=False)
-    start = time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() + 3600))
-    draft = WebinarDraft(
-        title="Bench tracker",
-        start=start,
-        tz="UTC",
-        duration="90",
-        stream_type="obs",
-        stream_url="https://cdn.example.com/live/stream.m3u8",
-    )
-    webinar = await create_webinar(hub, clock, draft, actor=None, default_tz="UTC")
-    await set_status(hub, clock, webinar.id, WebinarStatus.LIVE, actor=None)
-    await webinar.refresh_from_db()
-    now = clock.now()
-    async with hub.transaction() as tx:
-        rows = [
-            {
-                "name": f"Viewer {i}",
-                "lead_source": "bench",
-                "first_touch_at": int(now),
-                "lead_created_at": int(now),
-                "updated_at": now,
-            }
-            for i in range(leads)
-        ]
-        ids = await insert_rows(tx.connection, LeadEntry, rows)
-        regs = [
-            {"webinar_id": webinar.id, "lead_id": i, "source": "bench", "registered_at": now}
-            for i in ids
-        ]
-        await insert_rows(tx.connection, WebinarRegistration, regs, returning_ids=False)
+    webinar, ids = await live_webinar_with_viewers(hub, clock, "Bench tracker", leads)
     tokens = RoomTokens(SECRET)
     expires = int(link_expires_at(webinar))
     people = [
