@@ -46,6 +46,11 @@ def url_of(rt: Any) -> str:
     return f"http://127.0.0.1:{rt.runner.addresses[0][1]}"
 
 
+def more_than(presence: Any, reports: int) -> Callable[[], bool]:
+    """Whether the tracker has taken a report since it had `reports`."""
+    return lambda: bool(presence.reports > reports)
+
+
 async def until(check: Callable[[], Any], timeout: float = 10.0) -> Any:
     """Poll `check` (real time) until it gives something truthy."""
     async with asyncio.timeout(timeout):
@@ -102,7 +107,7 @@ async def test_a_viewer_stays_for_part_of_it_and_the_right_follow_ups_arrive(
             reports = presence.reports
             clock.advance(BEAT)
             await page.clock.run_for(int(BEAT * 1000))
-            await until(lambda reports=reports: presence.reports > reports)
+            await until(more_than(presence, reports))
         here = presence.get(webinar.id, anna_lead.id)
         assert here.present
         assert here.since == began  # one visit, counted from her first report
