@@ -54,6 +54,7 @@ import aiohttp
 
 from bench._setup import ROOT, live_webinar_with_viewers, percentile
 from bench.ingest import cpu_seconds, free_port, service_env, wait_ready
+from core.presence import BEAT
 
 SECRET = "bench-room-secret-" + "s" * 32
 MARK = re.compile(rb"bench-(\d+)-(\d+\.\d+)")
@@ -382,13 +383,17 @@ async def bench(args: argparse.Namespace) -> None:
             idle_cpu = cpu_use(pids, cpu, t0)
             idle = await asyncio.to_thread(mark)
             rate = args.viewers / args.beat
+            period = ""
+            if args.beat == BEAT:
+                period = " (the room's real period)"
+            elif args.beat < BEAT:
+                period = " (compressed: more often than the room)"
+            failed = f" (first: {idle['first_error']})" if idle["failed"] else ""
             print(
-                f"presence: every viewer reports every {args.beat:g} s"
-                + (" (the room's real period)" if args.beat == 15 else " (compressed)")
-                + f": {rate:.0f} reports/s; idle {args.idle:g} s: {idle['n']} reports, "
-                f"p50 {idle['p50'] * 1000:.1f} ms, p99 {idle['p99'] * 1000:.1f} ms, "
-                f"failed {idle['failed']}"
-                + (f" (first: {idle['first_error']})" if idle["failed"] else "")
+                f"presence: every viewer reports every {args.beat:g} s{period}: {rate:.0f} "
+                f"reports/s; idle {args.idle:g} s: {idle['n']} reports, p50 "
+                f"{idle['p50'] * 1000:.1f} ms, p99 {idle['p99'] * 1000:.1f} ms, failed "
+                f"{idle['failed']}{failed}"
             )
             print(
                 f"service CPU while {args.viewers} viewers watch and report: "
@@ -489,7 +494,7 @@ def main() -> int:
     )
     parser.add_argument("--phase", type=float, default=5.0, help="seconds per rate")
     parser.add_argument(
-        "--beat", type=float, default=15.0, help="seconds between a viewer's presence reports"
+        "--beat", type=float, default=BEAT, help="seconds between a viewer's presence reports"
     )
     parser.add_argument(
         "--idle", type=float, default=30.0, help="seconds of watching and reporting only"
