@@ -321,7 +321,9 @@ async def _save(
             )
             done = t(N_("Saved: “{title}”."))
         else:
-            draft = WebinarDraft(**values)
+            # An answer left at its default is not given: the webinar keeps following the
+            # defaults, as one made with the command line without these options does.
+            draft = WebinarDraft(**{k: v for k, v in values.items() if DEFAULTS.get(k) != v})
             webinar = await create_webinar(
                 hub, clock, draft, actor=user, default_tz=settings.timezone
             )

@@ -313,6 +313,8 @@ async def test_the_guided_dialog_creates_and_edits_a_webinar(
         assert webinar.tz == "Asia/Yekaterinburg"
         assert (webinar.stream_type, webinar.chat_enabled) == ("zoom", False)
         assert webinar.recording_url is None
+        assert webinar.reminder_offsets is None  # "-" kept the defaults, as the CLI does
+        assert (webinar.attend_min_percent, webinar.attend_min_minutes) == (50, 20)
         done = fake.world.chat(mary.id).messages[preview["message_id"]]["text"]
         assert done.startswith("Created: “<b>Партнёрство</b> 2027”.")
         assert f"/w/{webinar.slug}" in done
