@@ -5,7 +5,7 @@ none, and one session however many visitors ask for the same quarter hour at onc
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -96,10 +96,12 @@ async def test_a_visitor_gets_the_next_quarter_hour_and_the_same_one_as_others(
     assert (first.series_id, first.duration_min) == (series.id, 60)
     clock.advance(7 * 60 + 59)  # 10:14:59: still that one
     again = await jit_session(hub, clock, series)
-    assert again is not None and again.id == first.id
+    assert again is not None
+    assert again.id == first.id
     clock.advance(2)  # 10:15:01: the next one
     later = await jit_session(hub, clock, series)
-    assert later is not None and later.starts_at == at(10, 30)
+    assert later is not None
+    assert later.starts_at == at(10, 30)
     created = await EventRecord.filter(name="core_webinar_created").count()
     assert created == 2  # one event per session made
 
@@ -140,7 +142,8 @@ async def test_a_planned_session_at_that_quarter_hour_is_the_jit_one(
     assert series.schedule == {"kind": "daily", "times": ["10:15"], "jit": True}
     [planned, *_] = await plan_sessions(hub, clock, series, 86400)
     session = await jit_session(hub, clock, series)
-    assert session is not None and session.id == planned.id
+    assert session is not None
+    assert session.id == planned.id
 
 
 async def test_a_recording_that_cannot_start_at_the_live_moment_is_refused(

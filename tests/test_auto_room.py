@@ -6,7 +6,6 @@ session the not-attended route offers the recording as after a live webinar."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 

@@ -126,6 +126,4 @@ async def test_a_late_joiner_starts_at_the_live_moment_and_cannot_run_ahead(
     )
     assert 299 <= await video.evaluate("v => v.currentTime") < 330
     await video.evaluate("v => { v.playbackRate = 4; }")  # no running ahead by speed either
-    await page.wait_for_function(
-        "() => document.querySelector('#player video').playbackRate === 1"
-    )
+    await page.wait_for_function("() => document.querySelector('#player video').playbackRate === 1")
