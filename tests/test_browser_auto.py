@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
-from core.auto_webinars import AutoDraft, create_auto_series, plan_sessions
+from core.auto_webinars import AutoDraft, create_auto_series, jit_session, plan_sessions
 from core.clock import FakeClock
 from scheduler.auto import AutoSessions
 from tests.room_support import make_lead, register
@@ -61,6 +61,10 @@ async def page(browser: Any) -> AsyncIterator[Any]:
 
     context = await browser.new_context(locale="ru-RU", timezone_id=TZ)
     await context.route(RECORDING, serve)
+    await context.route(
+        "https://www.youtube.com/**",
+        lambda route: route.fulfill(content_type="text/html", body="<p>player</p>"),
+    )
     tab = await context.new_page()
     tab.on("pageerror", lambda error: problems.append(str(error)))
     yield tab
@@ -127,3 +131,36 @@ async def test_a_late_joiner_starts_at_the_live_moment_and_cannot_run_ahead(
     assert 299 <= await video.evaluate("v => v.currentTime") < 330
     await video.evaluate("v => { v.playbackRate = 4; }")  # no running ahead by speed either
     await page.wait_for_function("() => document.querySelector('#player video').playbackRate === 1")
+
+
+async def test_a_youtube_recording_is_embedded_from_the_live_moment_without_controls(
+    service: Any, page: Any, clock: FakeClock
+) -> None:
+    series = await create_auto_series(
+        service.hub,
+        clock,
+        AutoDraft(
+            title="YouTube",
+            schedule="jit",
+            tz="Europe/Moscow",
+            recording_url="https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+            recording_duration="30",
+        ),
+        actor=None,
+        default_tz="Europe/Moscow",
+    )
+    session = await jit_session(service.hub, clock, series)
+    assert session is not None
+    clock.advance(session.starts_at + 5 * 60 - clock.now())  # five minutes in
+    await AutoSessions(service.hub, clock).tick()
+    await service.hub.drain()
+    lead = await make_lead(clock, "Борис")
+    await register(service.hub, clock, session, lead)
+    await page.goto(str(service.links.room_link(session, lead.id)))
+    frame = page.locator("#player iframe")
+    await expect(frame).to_have_count(1)
+    src = await frame.get_attribute("src")
+    assert src.startswith("https://www.youtube.com/embed/dQw4w9WgXcQ?")
+    assert re.search(r"[?&]start=30[0-9](&|$)", src)
+    for part in ("autoplay=1", "controls=0", "disablekb=1"):
+        assert part in src

@@ -10,6 +10,7 @@ webinar). The page follows the webinar's status without a reload: a small script
 from __future__ import annotations
 
 import json
+import math
 import zoneinfo
 from dataclasses import replace
 
@@ -187,7 +188,7 @@ async def render_series(
         "paragraphs": [p.strip() for p in series.description.split("\n\n") if p.strip()],
         "sessions": sessions,
         "jit": jit,
-        "jit_minutes": int((jit - now) // 60) if jit is not None else 0,
+        "jit_minutes": math.ceil((jit - now) / 60) if jit is not None else 0,
         "chosen": chosen,
         "zone": _zone(values, series.tz),
         "session_choice": True,
