@@ -18,7 +18,7 @@ from core.presence_store import flush
 from models import EventRecord, Webinar, WebinarStatus
 from sandbox import FakeTelegram
 from scheduler.auto import AutoSessions
-from tests.room_support import Visitor, make_lead, make_webinar, register, room_app
+from tests.room_support import Visitor, make_lead, make_webinar, register, room_app, room_data
 from tests.webinar_flow_support import at, buttons, person, registered
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -97,6 +97,14 @@ async def test_a_late_joiner_is_told_the_live_moment_by_the_servers_clock(
     assert data["state"]["stage"] == "player"
     assert data["state"]["player"] == {"kind": "video", "src": RECORDING}
     assert data["now"] - data["state"]["starts_at"] == 12 * MIN  # the player's offset
+    # At the recording's end the scheduler finishes it: the room offers the recording.
+    clock.advance(48 * MIN)
+    assert await job.tick() == 1
+    await hub.drain()
+    room_page = await late.get(data["urls"]["room"])
+    after = room_data(await room_page.text())
+    assert after["state"]["stage"] == "finished"
+    assert after["state"]["recording"] == {"kind": "video", "src": RECORDING}
     # A live webinar's room plays the stream as it comes: nothing to synchronise.
     live = await make_webinar(hub, clock)
     other = await viewer(room, people, clock, hub, live)
