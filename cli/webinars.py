@@ -45,7 +45,11 @@ REQUIRED_ON_CREATE = {"title", "start", "duration", "stream_type", "stream_url"}
 # `create --kind auto` only: a recording played on a schedule (`core/auto_webinars.py`).
 AUTO_OPTIONS: tuple[tuple[str, str, str], ...] = (
     ("--kind", "kind", "live (default) or auto: a recording played on a schedule"),
-    ("--schedule", "schedule", 'auto: "daily 19:00", "weekly mon,thu 19:00" or "dates …"'),
+    (
+        "--schedule",
+        "schedule",
+        'auto: "daily 19:00", "weekly mon,thu 19:00", "dates …" or "jit" (only just-in-time)',
+    ),
     ("--blackout", "blackout", "auto: local dates without a session, 2026-12-31,2027-01-01"),
     ("--recording-duration", "recording_duration", "auto: the recording's length in minutes"),
 )
@@ -66,6 +70,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     _draft_options(create, required=REQUIRED_ON_CREATE)
     for option, name, text in AUTO_OPTIONS:
         create.add_argument(option, dest=name, metavar="VALUE", help=text)
+    create.add_argument(
+        "--just-in-time",
+        dest="just_in_time",
+        action="store_const",
+        const="on",
+        help="auto: also a session starting within 15 minutes (at a quarter hour) for "
+        "whoever registers",
+    )
     create.set_defaults(webinar_command=cmd_create)
     cmds.add_parser("list", help="every webinar, the next first").set_defaults(
         webinar_command=cmd_list
@@ -113,7 +125,7 @@ async def cmd_create(
         return await _create_auto(args, settings, hub, clock)
     if kind != "live":
         return fail(f"--kind: unknown kind {args.kind!r}; one of: live, auto")
-    for option, name, _ in AUTO_OPTIONS[1:]:
+    for option, name, _ in (*AUTO_OPTIONS[1:], ("--just-in-time", "just_in_time", "")):
         if getattr(args, name) is not None:
             return fail(f"{option}: only for --kind auto")
     try:
@@ -137,6 +149,7 @@ async def _create_auto(
     draft = AutoDraft(
         **{name: getattr(args, name) for name in AUTO_FIELDS},
         **{name: getattr(args, name) for _, name, _ in AUTO_OPTIONS[1:]},
+        just_in_time=args.just_in_time,
     )
     try:
         series = await create_auto_series(
@@ -146,9 +159,12 @@ async def _create_auto(
         return _refusal(exc)
     sessions = await plan_sessions(hub, clock, series)
     print(f"created: {series.title} — auto, {series.tz}, {series.recording_duration_min} min")
+    print(f"page: {settings.base_url}/w/{series.slug}")
     for session in sessions:
         print(f"session: {_when(session)}  {settings.base_url}/w/{session.slug}")
-    if not sessions:
+    if series.schedule.get("jit"):
+        print("just-in-time: a session within 15 minutes for whoever registers on the page")
+    elif not sessions:
         print("no session in the next 7 days yet")
     print(series.slug)
     return 0
