@@ -19,7 +19,7 @@ from core.clock import Clock
 from core.hub import SignalHub
 from core.present import local, public_name
 from core.settings import Settings
-from core.webinar_rules import WebinarDraft, WebinarInvalid
+from core.webinar_rules import WebinarDraft, WebinarInvalid, reminders_text
 from core.webinars import Outcome, create_webinar, edit_webinar, find_webinar, set_status
 from models import User, Webinar, WebinarRegistration, WebinarStatus
 
@@ -285,14 +285,10 @@ async def cmd_show(
 
 
 def _offsets(seconds: tuple[int, ...]) -> str:
-    """`86400, 600` → `24h, 10m` (as `--reminders` takes them)."""
+    """`86400, 600` → `24h, 10m before the start` (as `--reminders` takes them)."""
     if not seconds:
         return "off"
-    parts = []
-    for s in seconds:
-        unit, size = ("h", 3600) if s % 3600 == 0 else ("m", 60) if s % 60 == 0 else ("s", 1)
-        parts.append(f"{s // size}{unit}")
-    return ", ".join(parts) + " before the start"
+    return reminders_text(seconds).replace(",", ", ") + " before the start"
 
 
 def _person(user: User | None) -> str:

@@ -3,8 +3,9 @@
 One message per fact. A lead whose very first form registered them for a webinar is one
 fact, "a new lead, registered for this webinar": the new-lead notice (`handlers/funnel.py`)
 names the webinar (`webinar_of_first_touch`), and no separate registration notice goes.
-A lead that already existed registering, and a lead coming into the room, are a notice
-each, keyed by webinar and lead, so a replay or a second entry sends nothing.
+A lead that already existed registering, a lead coming into the room, and a lead sending
+the room's form (the speaker's offer; with what they wrote) are a notice each, keyed by
+webinar and lead, so a replay or a second entry sends nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
-from core.events import ClientWebinarEntered, ClientWebinarRegistered
+from core.events import ClientWebinarEntered, ClientWebinarFormSubmitted, ClientWebinarRegistered
 from core.hub import Delivery, SignalHub
 from delivery.outbox import Button, OutgoingMessage, enqueue
 from handlers.deps import Deps
@@ -81,6 +82,7 @@ class PartnerWebinarConsumers:
         for event, handler in (
             ("client_webinar_registered", self.tell_partner_lead_registered),
             ("client_webinar_entered", self.tell_partner_lead_came),
+            ("client_webinar_form_submitted", self.tell_partner_lead_sent_form),
         ):
             hub.subscribe(event, handler, name=handler.__name__)
 
@@ -99,8 +101,23 @@ class PartnerWebinarConsumers:
         headline = N_("Your lead came to the webinar room")
         await self._notify(event.lead_id, event.webinar_id, "entered", "👀 ", headline)
 
+    async def tell_partner_lead_sent_form(
+        self, event: ClientWebinarFormSubmitted, d: Delivery
+    ) -> None:
+        """The lead's partner hears that the lead sent the room's form, and what it said."""
+        headline = N_("Your lead sent the form in the webinar room")
+        text = str(event.fields.get("text", ""))
+        await self._notify(event.lead_id, event.webinar_id, "form", "🙋 ", headline, said=text)
+
     async def _notify(
-        self, lead_id: int, webinar_id: str, fact: str, icon: str, headline: str
+        self,
+        lead_id: int,
+        webinar_id: str,
+        fact: str,
+        icon: str,
+        headline: str,
+        *,
+        said: str = "",
     ) -> None:
         """One notice to the lead's partner (if they have a chat), keyed by fact and lead."""
         lead = await LeadEntry.get_or_none(id=lead_id)
@@ -116,6 +133,8 @@ class PartnerWebinarConsumers:
             f"{html.escape(t(N_('Name')))}: <b>{html.escape(lead.name or '—')}</b>",
             webinar_line(webinar, t, t.locale),
         ]
+        if said:
+            lines.append(f"{html.escape(t(N_('Message')))}: {html.escape(said)}")
         # Imported here: callback data is aiogram's, and the command line, which builds
         # this hub's subscriptions too, must start without importing aiogram (~7 s).
         from delivery.callbacks import LeadCard
