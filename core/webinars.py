@@ -61,11 +61,13 @@ TRANSITIONS: Mapping[WebinarStatus, frozenset[WebinarStatus]] = {
     WebinarStatus.FINISHED: frozenset(),
     WebinarStatus.CANCELLED: frozenset(),
 }
-# Fields that may change in each status (the recording is added after the webinar).
+# Fields that may change in each status (the recording is added after the webinar; the
+# attendance rule is applied at the stop, so a speaker may still adjust it while live).
 EDITABLE: Mapping[WebinarStatus, frozenset[str]] = {
     WebinarStatus.SCHEDULED: frozenset(WebinarDraft().__dict__) - {"given"},
     WebinarStatus.LIVE: frozenset(
         {"title", "description", "stream_url", "recording_url", "chat", "speaker"}
+        | {"attend_percent", "attend_minutes"}
     ),
     WebinarStatus.FINISHED: frozenset({"title", "description", "recording_url"}),
     WebinarStatus.CANCELLED: frozenset(),
