@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import math
-import zoneinfo
 from dataclasses import replace
 
 from aiohttp import web
 
 from core.auto_webinars import SessionRefused, choose_session, jit_offer, offered_sessions
 from core.present import public_name
+from core.webinar_rules import WebinarInvalid, parse_tz
 from core.webinars import find_webinar
 from models import AutoSeries, StreamType, User, Webinar, WebinarRegistration, WebinarStatus
 from web import form, keys
@@ -158,14 +158,10 @@ async def series_submit(request: web.Request, series: AutoSeries) -> web.StreamR
 
 def _zone(values: dict[str, str], fallback: str) -> str:
     """The visitor's zone as their form reported it, when it is a real one."""
-    name = values.get("tz", "")
-    if name and len(name) <= 64:
-        try:
-            zoneinfo.ZoneInfo(name)
-        except (ValueError, zoneinfo.ZoneInfoNotFoundError):
-            return fallback
-        return name
-    return fallback
+    try:
+        return parse_tz(values.get("tz", ""))
+    except WebinarInvalid:
+        return fallback
 
 
 async def render_series(
