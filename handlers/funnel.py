@@ -13,7 +13,7 @@ from core.events import (
 )
 from core.hub import BatchHandler, Delivery, SignalHub
 from core.present import short_time, utm_text
-from delivery.outbox import Button, OutgoingMessage, enqueue
+from delivery.outbox import Button, OutgoingMessage, enqueue, enqueue_many
 from handlers.deps import Deps
 from handlers.partner_webinar_notices import (
     webinar_line,
@@ -65,7 +65,7 @@ class FunnelConsumers:
     async def notify_partners_of_new_leads(
         self, work: list[tuple[CoreLeadCreated, Delivery]]
     ) -> None:
-        """`notify_partner_of_new_lead` for many leads: three queries and one commit."""
+        """`notify_partner_of_new_lead` for many leads: four queries, one insert, one commit."""
         leads = {
             lead.id: lead
             for lead in await LeadEntry.filter(id__in=[event.lead_id for event, _ in work])
@@ -74,19 +74,25 @@ class FunnelConsumers:
         partners = {u.id: u for u in await User.filter(id__in=list(partner_ids))}
         admins = await self._admin_chats()
         webinars = await webinars_of_first_touch(list(leads))  # one notice for both facts
+        notices: list[tuple[str, OutgoingMessage]] = []
+        lead_ids: dict[str, int] = {}
+        for event, d in work:
+            lead = leads[event.lead_id]
+            webinar = webinars.get(lead.id)
+            for user_chat, locale in self._recipients_of(lead, partners, admins):
+                key = f"{d.key}:{user_chat}"
+                notices.append((key, self._lead_notice(lead, user_chat, locale, webinar)))
+                lead_ids[key] = lead.id
         async with self.deps.hub.transaction() as tx:
-            for event, d in work:
-                lead = leads[event.lead_id]
-                webinar = webinars.get(lead.id)
-                for user_chat, locale in self._recipients_of(lead, partners, admins):
-                    await enqueue(
-                        tx.connection,
-                        self.deps.clock,
-                        key=f"{d.key}:{user_chat}",
-                        message=self._lead_notice(lead, user_chat, locale, webinar),
-                        priority=Priority.CRITICAL,
-                        lead_id=lead.id,
-                    )
+            # One insert for the batch's notices; a key queued before (a batch redone
+            # after a crash) is skipped, as `enqueue` would.
+            await enqueue_many(
+                tx.connection,
+                self.deps.clock,
+                notices,
+                priority=Priority.CRITICAL,
+                lead_ids=lead_ids,
+            )
 
     async def start_welcome_for_web_form_lead(self, event: CoreLeadCreated, d: Delivery) -> None:
         """A new web_form lead starts the `welcome` scenario (scenario_start)."""
