@@ -13,13 +13,9 @@ from core.events import (
 )
 from core.hub import BatchHandler, Delivery, SignalHub
 from core.present import short_time, utm_text
-from delivery.outbox import Button, OutgoingMessage, enqueue, enqueue_many
+from delivery.outbox import Button, OutgoingMessage, enqueue_many
 from handlers.deps import Deps
-from handlers.partner_webinar_notices import (
-    webinar_line,
-    webinar_of_first_touch,
-    webinars_of_first_touch,
-)
+from handlers.partner_webinar_notices import webinar_line, webinars_of_first_touch
 from locales import N_
 from models import LeadEntry, Priority, Role, User, Webinar
 
@@ -48,30 +44,20 @@ class FunnelConsumers:
 
     async def notify_partner_of_new_lead(self, event: CoreLeadCreated, d: Delivery) -> None:
         """Tell the referring partner (or, with none, the admins) about a new lead at once."""
-        lead = await LeadEntry.get(id=event.lead_id)
-        recipients = await self._recipients(lead)
-        webinar = await webinar_of_first_touch(lead.id)  # one notice for both facts
-        async with self.deps.hub.transaction() as tx:
-            for user_chat, locale in recipients:
-                await enqueue(
-                    tx.connection,
-                    self.deps.clock,
-                    key=f"{d.key}:{user_chat}",
-                    message=self._lead_notice(lead, user_chat, locale, webinar),
-                    priority=Priority.CRITICAL,
-                    lead_id=lead.id,
-                )
+        await self.notify_partners_of_new_leads([(event, d)])
 
     async def notify_partners_of_new_leads(
         self, work: list[tuple[CoreLeadCreated, Delivery]]
     ) -> None:
-        """`notify_partner_of_new_lead` for many leads: four queries, one insert, one commit."""
+        """`notify_partner_of_new_lead` for many leads: a few queries, one insert, one commit."""
         leads = {
             lead.id: lead
             for lead in await LeadEntry.filter(id__in=[event.lead_id for event, _ in work])
         }
         partner_ids = {lead.partner_id for lead in leads.values() if lead.partner_id}
-        partners = {u.id: u for u in await User.filter(id__in=list(partner_ids))}
+        partners = (
+            {u.id: u for u in await User.filter(id__in=list(partner_ids))} if partner_ids else {}
+        )
         admins = await self._admin_chats()
         webinars = await webinars_of_first_touch(list(leads))  # one notice for both facts
         notices: list[tuple[str, OutgoingMessage]] = []
@@ -137,11 +123,6 @@ class FunnelConsumers:
         await self.deps.engine.cancel(event.lead_id, reason="the lead sent /stop")
 
     # ---- the notice ---------------------------------------------------------------------
-
-    async def _recipients(self, lead: LeadEntry) -> list[tuple[int, str]]:
-        partner = await User.get_or_none(id=lead.partner_id) if lead.partner_id else None
-        partners = {partner.id: partner} if partner is not None else {}
-        return self._recipients_of(lead, partners, await self._admin_chats())
 
     def _recipients_of(
         self, lead: LeadEntry, partners: dict[int, User], admins: list[tuple[int, str]]
