@@ -223,10 +223,10 @@ def test_a_command_that_publishes_gives_each_subscriber_its_delivery(
     async def deliveries() -> list[tuple[str, list[str]]]:
         await db.open_database(cli_db)
         try:
-            found = []
+            found: list[tuple[str, list[str]]] = []
             for event in await EventRecord.all().order_by("id"):
                 rows = EventDelivery.filter(event_id=event.id).values_list("subscriber", flat=True)
-                found.append((event.name, sorted(await rows)))
+                found.append((event.name, sorted(str(name) for name in await rows)))
             return found
         finally:
             await db.close_database()
