@@ -32,12 +32,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
 from bench._setup import ROOT
 from bench.load import Result, drive
-from bench.verify import pending_deliveries, verify
+from bench.verify import Report, pending_deliveries, verify
 from core.settings import Settings
 
 SECRET = "bench-secret-" + "x" * 24  # a throwaway for the webhook mode
@@ -97,18 +98,29 @@ def profiler(pid: int, args: argparse.Namespace) -> subprocess.Popen[bytes]:
     return subprocess.Popen([*cmd, "--nonblocking", "--threads", mode])
 
 
-async def drain(db_file: Path, seconds: float, load: Result, cpu: Callable[[], float]) -> str:
+async def drain(
+    db_file: Path, seconds: float, load: Result, cpu: Callable[[], float], database_url: str = ""
+) -> str:
     """Watch the hub work off its backlog (a reader beside the service: WAL allows it),
     and count the leads fully handled: partner notice queued and welcome run started.
     `cpu` reads the service's CPU seconds (the load's share is in `load.server_cpu`)."""
+
+    async def pending() -> int:
+        if database_url:
+            return await pending_deliveries_pg(database_url)
+        return pending_deliveries(db_file)
+
     start, cpu_start = time.perf_counter(), cpu()
-    first = last = pending_deliveries(db_file)
+    first = last = await pending()
     while last and time.perf_counter() - start < seconds:
         await asyncio.sleep(0.5)
-        last = pending_deliveries(db_file)
+        last = await pending()
     took = time.perf_counter() - start
     rate = (first - last) / took if took else 0.0
-    leads, noticed, welcomed = handled_leads(db_file)
+    if database_url:
+        leads, noticed, welcomed = await handled_leads_pg(database_url)
+    else:
+        leads, noticed, welcomed = handled_leads(db_file)
     total = load.seconds + took
     handled = min(noticed, welcomed)
     # On a shared machine the rate follows the CPU the service got; its CPU per lead
@@ -198,17 +210,56 @@ HANDLED = (
 )
 
 
-async def handled_leads_pg(url: str) -> tuple[int, int, int]:
+async def pg_rows(url: str, sql: str) -> list[tuple[Any, ...]]:
+    """`sql`'s rows on the benchmark's PostgreSQL database (in its `?schema=`)."""
     import asyncpg
 
     schema = url.split("schema=", 1)[1] if "schema=" in url else "public"
     conn = await asyncpg.connect(url.split("?", 1)[0].replace("postgres://", "postgresql://"))
     try:
         await conn.execute(f"SET search_path TO {schema}")
-        row = await conn.fetchrow(HANDLED)
-        return int(row[0]), int(row[1]), int(row[2])
+        return [tuple(row) for row in await conn.fetch(sql)]
     finally:
         await conn.close()
+
+
+async def empty_pg_schema(url: str) -> None:
+    """A fresh schema for the run: the benchmark's own, never the tests'."""
+    import asyncpg
+
+    schema = url.split("schema=", 1)[1] if "schema=" in url else ""
+    if not schema or schema == "public":
+        raise SystemExit("--database-url needs its own ?schema=… (it is emptied first)")
+    conn = await asyncpg.connect(url.split("?", 1)[0].replace("postgres://", "postgresql://"))
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE; CREATE SCHEMA "{schema}"')
+    finally:
+        await conn.close()
+
+
+async def handled_leads_pg(url: str) -> tuple[int, int, int]:
+    ((leads, noticed, welcomed),) = await pg_rows(url, HANDLED)
+    return int(leads), int(noticed), int(welcomed)
+
+
+async def pending_deliveries_pg(url: str) -> int:
+    sql = "SELECT count(*) FROM event_delivery WHERE status IN ('pending', 'running')"
+    return int((await pg_rows(url, sql))[0][0])
+
+
+async def verify_pg(url: str, accepted: list[str]) -> Report:
+    """`bench.verify.verify` on PostgreSQL: every answered lead and its event stored."""
+    leads = dict(await pg_rows(url, "SELECT phone, id FROM lead_entry WHERE phone IS NOT NULL"))
+    created = {
+        row[0]
+        for row in await pg_rows(
+            url, "SELECT lead_id FROM event_log WHERE name = 'core_lead_created'"
+        )
+    }
+    missing = [p for p in accepted if p not in leads or leads[p] not in created]
+    verdict = "OK" if not missing else f"FAILED, e.g. {missing[:5]}"
+    text = f"durability after SIGKILL (PostgreSQL): {verdict} — {len(accepted)} answered as stored"
+    return Report(not missing, text)
 
 
 def handled_leads(db_file: Path) -> tuple[int, int, int]:
@@ -297,9 +348,11 @@ async def main() -> int:
     parser.add_argument(
         "--database-url",
         default="",
-        help="--backlog on this database (postgres://…?schema=bench, emptied first)",
+        help="run on this database instead of SQLite (postgres://…?schema=bench, emptied first)",
     )
     args = parser.parse_args()
+    if args.database_url:
+        await empty_pg_schema(args.database_url)
     if args.backlog:
         with tempfile.TemporaryDirectory(prefix="bench-backlog-") as name:
             print(await backlog(Path(name), args.backlog, args.database_url))
@@ -324,13 +377,20 @@ async def main() -> int:
         port = free_port()
         cmd = [sys.executable, str(ROOT / "main.py"), "run"]
         label = "funnel form POST /" if args.endpoint == "form" else "webhook /api/ingest"
-        real, proc = await measure(
-            label, cmd, service_env(tmp, port), tmp, port, args, tmp / "service.log"
-        )
+        env = service_env(tmp, port)
+        if args.database_url:
+            env["DATABASE_URL"] = args.database_url
+        real, proc = await measure(label, cmd, env, tmp, port, args, tmp / "service.log")
         if args.drain:
-            print(
-                await drain(tmp / "bench.sqlite3", args.drain, real, lambda: cpu_seconds(proc.pid))
+            service = proc.pid
+            report_text = await drain(
+                tmp / "bench.sqlite3",
+                args.drain,
+                real,
+                lambda: cpu_seconds(service),
+                args.database_url,
             )
+            print(report_text)
         # No goodbye: what was answered must already be on disk.
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
@@ -339,7 +399,10 @@ async def main() -> int:
         for r in results:  # what survives a shared machine: CPU per answered submission
             per = r.server_cpu / len(r.accepted) * 1000 if r.accepted else float("nan")
             print(f"{r.label}: {per:.3f} ms of server CPU per submission")
-        report = verify(tmp / "bench.sqlite3", real.accepted)
+        if args.database_url:
+            report = await verify_pg(args.database_url, real.accepted)
+        else:
+            report = verify(tmp / "bench.sqlite3", real.accepted)
         print(report.text)
         if real.errors:
             print("server log tail:\n" + (tmp / "service.log").read_text(errors="replace")[-2000:])
