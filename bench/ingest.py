@@ -202,6 +202,15 @@ async def backlog(tmp: Path, leads: int, database_url: str = "") -> str:
     return f"backlog of {leads} leads: handled in {took:.1f}s after the first = {rate:.0f} leads/s"
 
 
+def schedule_webinar(env: dict[str, str], cwd: Path) -> None:
+    """A webinar a month away, made as an operator would (`main.py webinar create`)."""
+    start = time.strftime("%Y-%m-%dT19:00", time.localtime(time.time() + 30 * 86400))
+    command = [sys.executable, str(ROOT / "main.py"), "webinar", "create", "--title", "Bench"]
+    command += ["--start", start, "--tz", "Europe/Moscow", "--duration", "90"]
+    command += ["--stream-type", "obs", "--stream-url", "https://cdn.example.com/live.m3u8"]
+    subprocess.run(command, env=env, cwd=cwd, check=True, capture_output=True)
+
+
 HANDLED = (
     "SELECT (SELECT count(*) FROM lead_entry),"
     " (SELECT count(DISTINCT lead_id) FROM outbox WHERE lead_id IS NOT NULL),"
@@ -339,6 +348,11 @@ async def main() -> int:
         help="after the load, watch the hub's consumers work off their backlog this long",
     )
     parser.add_argument(
+        "--webinar",
+        action="store_true",
+        help="schedule a webinar first: `/` registers every lead for it (its consumers run too)",
+    )
+    parser.add_argument(
         "--backlog",
         type=int,
         default=0,
@@ -380,6 +394,8 @@ async def main() -> int:
         env = service_env(tmp, port)
         if args.database_url:
             env["DATABASE_URL"] = args.database_url
+        if args.webinar:
+            schedule_webinar(env, tmp)
         real, proc = await measure(label, cmd, env, tmp, port, args, tmp / "service.log")
         if args.drain:
             service = proc.pid
