@@ -295,7 +295,7 @@ async def measure(
     port: int,
     args: argparse.Namespace,
     log: Path,
-) -> tuple[Result, subprocess.Popen[bytes]]:
+) -> tuple[Result, subprocess.Popen[bytes], subprocess.Popen[bytes] | None]:
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -316,10 +316,14 @@ async def measure(
         secret=SECRET,
         cpu=lambda: cpu_seconds(proc.pid),
     )
-    if spy is not None:
-        spy.send_signal(signal.SIGINT)
-        spy.wait(30)
-    return result, proc
+    if spy is not None and not args.drain:  # with --drain: the consumers' catching up too
+        stop_profiler(spy)
+    return result, proc, spy
+
+
+def stop_profiler(spy: subprocess.Popen[bytes]) -> None:
+    spy.send_signal(signal.SIGINT)
+    spy.wait(30)
 
 
 async def main() -> int:
@@ -382,7 +386,7 @@ async def main() -> int:
         if not args.no_reference:
             port = free_port()
             cmd = [sys.executable, str(ROOT / "bench" / "bare_app.py"), str(port)]
-            ref, proc = await measure(
+            ref, proc, _ = await measure(
                 "bare aiohttp (303)", cmd, dict(os.environ), tmp, port, args, tmp / "bare.log"
             )
             proc.terminate()
@@ -396,7 +400,7 @@ async def main() -> int:
             env["DATABASE_URL"] = args.database_url
         if args.webinar:
             schedule_webinar(env, tmp)
-        real, proc = await measure(label, cmd, env, tmp, port, args, tmp / "service.log")
+        real, proc, spy = await measure(label, cmd, env, tmp, port, args, tmp / "service.log")
         if args.drain:
             service = proc.pid
             report_text = await drain(
@@ -407,6 +411,8 @@ async def main() -> int:
                 args.database_url,
             )
             print(report_text)
+            if spy is not None:
+                stop_profiler(spy)
         # No goodbye: what was answered must already be on disk.
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
