@@ -110,6 +110,6 @@ async def what_people_got() -> tuple[int, int, int, dict[int, int]]:
     welcomes = await ScenarioRun.filter(scenario="welcome").count()
     partner = await OutboxMessage.filter(chat_id=PARTNER_CHAT).count()
     chats: dict[int, int] = {}
-    for chat_id in await OutboxMessage.filter(chat_id__gte=5000).values_list("chat_id", flat=True):
-        chats[int(chat_id)] = chats.get(int(chat_id), 0) + 1
+    for message in await OutboxMessage.filter(chat_id__gte=5000):
+        chats[message.chat_id] = chats.get(message.chat_id, 0) + 1
     return reminders, welcomes, partner, chats
