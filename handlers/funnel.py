@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from functools import partial
 
 from core.events import (
     CoreLeadBound,
@@ -17,7 +18,7 @@ from delivery.outbox import Button, OutgoingMessage, enqueue_many
 from handlers.deps import Deps
 from handlers.partner_webinar_notices import webinar_line, webinars_of_first_touch
 from locales import N_
-from models import LeadEntry, Priority, Role, User, Webinar
+from models import LeadEntry, Priority, Role, User
 
 
 class FunnelConsumers:
@@ -62,12 +63,19 @@ class FunnelConsumers:
         webinars = await webinars_of_first_touch(list(leads))  # one notice for both facts
         notices: list[tuple[str, OutgoingMessage]] = []
         lead_ids: dict[str, int] = {}
+        lines: dict[tuple[int, str], str] = {}  # a campaign's leads share one webinar's line
         for event, d in work:
             lead = leads[event.lead_id]
             webinar = webinars.get(lead.id)
             for user_chat, locale in self._recipients_of(lead, partners, admins):
                 key = f"{d.key}:{user_chat}"
-                notices.append((key, self._lead_notice(lead, user_chat, locale, webinar)))
+                line = None
+                if webinar is not None:
+                    if (webinar.id, locale) not in lines:
+                        t = partial(self.deps.texts, locale)
+                        lines[webinar.id, locale] = webinar_line(webinar, t, locale)
+                    line = lines[webinar.id, locale]
+                notices.append((key, self._lead_notice(lead, user_chat, locale, line)))
                 lead_ids[key] = lead.id
         async with self.deps.hub.transaction() as tx:
             # One insert for the batch's notices; a key queued before (a batch redone
@@ -142,7 +150,7 @@ class FunnelConsumers:
         return sorted(chats.items())
 
     def _lead_notice(
-        self, lead: LeadEntry, chat_id: int, locale: str, webinar: Webinar | None
+        self, lead: LeadEntry, chat_id: int, locale: str, webinar_text: str | None
     ) -> OutgoingMessage:
         def t(msgid: str) -> str:
             return self.deps.texts(locale, msgid)
@@ -162,8 +170,8 @@ class FunnelConsumers:
             lines.append(f"{html.escape(t(N_('Referral code')))}: {html.escape(lead.ref)}")
         when = short_time(lead.first_touch_at, zone)
         lines.append(f"{html.escape(t(N_('Time')))}: {when} ({zone})")
-        if webinar is not None:
-            lines.append(webinar_line(webinar, t, locale))
+        if webinar_text is not None:  # the webinar the lead's first form registered for
+            lines.append(webinar_text)
         # Imported here: callback data is aiogram's, and the command line, which builds
         # this hub's subscriptions too, must start without importing aiogram (~7 s).
         from delivery.callbacks import LeadCard
