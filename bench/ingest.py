@@ -401,21 +401,23 @@ async def main() -> int:
         if args.webinar:
             schedule_webinar(env, tmp)
         real, proc, spy = await measure(label, cmd, env, tmp, port, args, tmp / "service.log")
-        if args.drain:
-            service = proc.pid
-            report_text = await drain(
-                tmp / "bench.sqlite3",
-                args.drain,
-                real,
-                lambda: cpu_seconds(service),
-                args.database_url,
-            )
-            print(report_text)
-            if spy is not None:
+        try:
+            if args.drain:
+                service = proc.pid
+                report_text = await drain(
+                    tmp / "bench.sqlite3",
+                    args.drain,
+                    real,
+                    lambda: cpu_seconds(service),
+                    args.database_url,
+                )
+                print(report_text)
+        finally:  # also when the drain fails: no service left running after the benchmark
+            if spy is not None and spy.poll() is None:
                 stop_profiler(spy)
-        # No goodbye: what was answered must already be on disk.
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
+            # No goodbye: what was answered must already be on disk.
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(10)
         results.append(real)
         print(Result.table(results))
         for r in results:  # what survives a shared machine: CPU per answered submission
