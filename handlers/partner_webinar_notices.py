@@ -2,7 +2,7 @@
 
 One message per fact. A lead whose very first form registered them for a webinar is one
 fact, "a new lead, registered for this webinar": the new-lead notice (`handlers/funnel.py`)
-names the webinar (`webinar_of_first_touch`), and no separate registration notice goes.
+names the webinar (`webinars_of_first_touch`), and no separate registration notice goes.
 A lead that already existed registering, a lead coming into the room, and a lead sending
 the room's form (the speaker's offer; with what they wrote) are a notice each, keyed by
 webinar and lead, so a replay or a second entry sends nothing.
@@ -14,7 +14,7 @@ import html
 from collections.abc import Callable
 
 from core.events import ClientWebinarEntered, ClientWebinarFormSubmitted, ClientWebinarRegistered
-from core.hub import Delivery, SignalHub
+from core.hub import BatchHandler, Delivery, SignalHub
 from delivery.outbox import Button, OutgoingMessage, enqueue
 from handlers.deps import Deps
 from handlers.webinar_notices import when, zone_of
@@ -22,13 +22,9 @@ from locales import N_
 from models import LeadEntry, LeadTouch, User, Webinar, WebinarRegistration
 
 
-async def webinar_of_first_touch(lead_id: int) -> Webinar | None:
-    """The webinar the form that created the lead registered them for, if it did."""
-    return (await webinars_of_first_touch([lead_id])).get(lead_id)
-
-
 async def webinars_of_first_touch(lead_ids: list[int]) -> dict[int, Webinar]:
-    """`webinar_of_first_touch` for many leads in three queries (the batched notice)."""
+    """The webinar the form that created each lead registered them for, for the leads
+    whose form did: three queries however many leads."""
     first: dict[int, str | None] = {}
     touches = (
         await LeadTouch.filter(lead_id__in=lead_ids, matched_by=None)
@@ -79,22 +75,35 @@ class PartnerWebinarConsumers:
 
     def subscribe(self, hub: SignalHub) -> None:
         # The subscriber's name is stored with each delivery: renaming one is a migration.
+        # A burst of registrations (an ad campaign) is handled in batches.
+        batches: dict[object, BatchHandler] = {
+            self.tell_partner_lead_registered: self.tell_partners_leads_registered
+        }
         for event, handler in (
             ("client_webinar_registered", self.tell_partner_lead_registered),
             ("client_webinar_entered", self.tell_partner_lead_came),
             ("client_webinar_form_submitted", self.tell_partner_lead_sent_form),
         ):
-            hub.subscribe(event, handler, name=handler.__name__)
+            hub.subscribe(event, handler, name=handler.__name__, batch=batches.get(handler))
 
     async def tell_partner_lead_registered(
         self, event: ClientWebinarRegistered, d: Delivery
     ) -> None:
         """The lead's partner hears of the registration (a new lead's is in its notice)."""
-        webinar = await webinar_of_first_touch(event.lead_id)
-        if webinar is not None and webinar.webinar_id == event.webinar_id:
-            return  # the new-lead notice says it
-        headline = N_("Your lead registered for a webinar")
-        await self._notify(event.lead_id, event.webinar_id, "registered", "📝 ", headline)
+        await self.tell_partners_leads_registered([(event, d)])
+
+    async def tell_partners_leads_registered(
+        self, work: list[tuple[ClientWebinarRegistered, Delivery]]
+    ) -> None:
+        """`tell_partner_lead_registered` for a burst of registrations from the form: the
+        first touches read at once, and most of them are new leads, whose notice said it."""
+        firsts = await webinars_of_first_touch([event.lead_id for event, _ in work])
+        for event, _ in work:
+            webinar = firsts.get(event.lead_id)
+            if webinar is not None and webinar.webinar_id == event.webinar_id:
+                continue  # the new-lead notice says it
+            headline = N_("Your lead registered for a webinar")
+            await self._notify(event.lead_id, event.webinar_id, "registered", "📝 ", headline)
 
     async def tell_partner_lead_came(self, event: ClientWebinarEntered, d: Delivery) -> None:
         """The lead's partner hears that the lead came into the room (once per webinar)."""
