@@ -78,6 +78,7 @@ def _extends(ch: str) -> bool:
 @example(source="<b>" + "👨\u200d👩\u200d👧" * 2000 + "</b>", limit=4096)
 @example(source="&amp;" * 5000, limit=4096)
 @example(source="<i>" + "😀" * 600 + "</i>", limit=1024)
+@example(source="🏻", limit=1)  # a lone skin tone: kept is empty, nothing torn
 def test_a_cut_text_parses_fits_and_keeps_whole_characters(source: str, limit: int) -> None:
     text, _ = parse_html(source)  # what we cut is valid Telegram HTML
     assert visible_length(source) == utf16_len(text)  # measured as Telegram measures
@@ -93,7 +94,8 @@ def test_a_cut_text_parses_fits_and_keeps_whole_characters(source: str, limit: i
     assert text.startswith(kept)  # a start of the same text, nothing invented
     rest = text[len(kept) :]
     assert not kept.endswith("\u200d")  # no emoji sequence left hanging on a joiner
-    assert not (rest and _extends(rest[0]))  # no mark or skin tone torn from its base
+    # No mark or skin tone torn from its base (a text that starts with one has no base).
+    assert not (kept and rest and _extends(rest[0]))
     kept.encode("utf-8")  # raises on a lone surrogate
 
 
