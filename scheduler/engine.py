@@ -75,16 +75,16 @@ class ScenarioEngine:
         now = self._clock.now()
         try:
             async with self._hub.transaction() as tx:
-                created = await runs.create_many(tx.connection, starts, now)
-                advanced = await self._advance_claimed(tx, created) if created else []
+                created = await runs.create_many(tx.connection, starts, now, claimed=True)
+                await self._advance_all(tx, created)
         except Exception as exc:
             log.info("starting %d runs with their first steps failed (%s)", len(starts), exc)
             async with self._hub.transaction() as tx:
-                created = await runs.create_many(tx.connection, starts, now)
+                created = await runs.create_many(tx.connection, starts, now, claimed=False)
             if created:
                 self.on_schedule(now)
             return len(created)
-        for run in advanced:
+        for run in created:
             self._scheduled(run)
         return len(created)
 
@@ -149,7 +149,8 @@ class ScenarioEngine:
             return await self.advance(run_ids[0])
         try:
             async with self._hub.transaction() as tx:
-                claimed = await self._advance_claimed(tx, run_ids)
+                claimed = await runs.claim_all(tx.connection, run_ids, self._clock.now())
+                await self._advance_all(tx, claimed)
         except Exception as exc:
             if not isinstance(exc, runs.Taken):
                 log.info("scenario group of %d rolled back (%s); one at a time", len(run_ids), exc)
@@ -158,18 +159,18 @@ class ScenarioEngine:
             self._scheduled(run)
         return len(claimed)
 
-    async def _advance_claimed(self, tx: Publisher, run_ids: list[int]) -> list[ScenarioRun]:
-        """Claim the due runs among `run_ids` and run their steps up to their next wait,
-        in `tx`: the leads and what the scenarios read (`Scenario.prepare`) are read once
-        for them all, and their new positions written with one statement."""
-        claimed = await runs.claim_all(tx.connection, run_ids, self._clock.now())
+    async def _advance_all(self, tx: Publisher, claimed: list[ScenarioRun]) -> None:
+        """Run the steps of claimed runs up to their next wait, in `tx`: the leads and what
+        the scenarios read (`Scenario.prepare`) are read once for them all, and their new
+        positions written with one statement."""
+        if not claimed:
+            return
         leads = await runs.leads_of(tx.connection, claimed)
         contexts = [self._context(run, leads[run.lead_id], tx) for run in claimed]
         await self._prepare(contexts)
         for ctx in contexts:
             await self._run_steps(ctx)
         await runs.save_many(claimed, tx.connection, self._clock.now())
-        return claimed
 
     async def _prepare(self, contexts: list[RunContext]) -> None:
         """Each scenario's `prepare`, once for all its runs in the group (scenarios that

@@ -49,11 +49,14 @@ def finish(run: ScenarioRun, status: RunStatus, reason: str | None, now: float) 
 
 
 async def create_many(
-    db: BaseDBAsyncClient, starts: list[tuple[str, int, str]], now: float
-) -> list[int]:
-    """`create` for many (scenario, lead id, subject): the ids of the runs that are new,
-    in the order they were inserted (by lead, then scenario and subject). One query for
-    the runs the leads have, one INSERT, one query for the new ids."""
+    db: BaseDBAsyncClient, starts: list[tuple[str, int, str]], now: float, *, claimed: bool
+) -> list[ScenarioRun]:
+    """The runs of many (scenario, lead id, subject) that are new, due now, in the order
+    they were inserted (by lead, then scenario and subject); a start whose run exists adds
+    nothing. One query for the runs the leads have, one INSERT, one query for the new rows.
+
+    `claimed`: inserted `running`, as `claim_all` leaves a run, for the caller to take
+    to its first wait in the same transaction (no other claimer can see them before)."""
     leads = sorted({lead_id for _, lead_id, _ in starts})
     existing = set(
         await ScenarioRun.filter(lead_id__in=leads)
@@ -63,11 +66,13 @@ async def create_many(
     new = sorted(set(starts) - existing, key=lambda s: (s[1], s[0], s[2]))
     if not new:
         return []
+    status = RunStatus.RUNNING if claimed else RunStatus.WAITING
     rows = [
         {
             "scenario": scenario,
             "lead_id": lead_id,
             "subject": subject,
+            "status": status,
             "due_at": now,
             "started_at": now,
             "updated_at": now,
@@ -75,16 +80,17 @@ async def create_many(
         for scenario, lead_id, subject in new
     ]
     # The unique (scenario, lead, subject) settles a race with a concurrent start: that
-    # row is skipped here, and its run is the other starter's.
+    # row is skipped here, and the run is the other starter's.
     await insert_rows(db, ScenarioRun, rows, returning_ids=False, ignore_conflicts=True)
     wanted = set(new)
     found = await (
-        ScenarioRun.filter(lead_id__in=[lead_id for _, lead_id, _ in new], started_at=now)
+        ScenarioRun.filter(
+            lead_id__in=sorted({lead_id for _, lead_id, _ in new}), status=status, started_at=now
+        )
         .using_db(db)
         .order_by("id")
-        .values_list("id", "scenario", "lead_id", "subject")
     )
-    return [row[0] for row in found if tuple(row[1:]) in wanted]
+    return [run for run in found if (run.scenario, run.lead_id, run.subject) in wanted]
 
 
 async def wake(lead_id: int, now: float) -> int:
