@@ -1,8 +1,9 @@
 """A run's position and every query of the `scenario_run` table.
 
 A run is claimed by moving it from `waiting` to `running` in one UPDATE, so two claimers
-never run it twice; its new position (step, due time, status) is written in the same
-transaction as the steps' effects. The position helpers change the row in memory only:
+never run it twice (a new run may be inserted `running`: claimed by its starter, which no
+one else sees before it commits); its new position (step, due time, status) is written in
+the same transaction as the steps' effects. The position helpers change the row in memory only:
 `save` writes it.
 """
 

@@ -3,7 +3,8 @@ reminders run begins once — also when every delivery is run a second time — 
 waiting for its first reminder, and each reminder then goes once, at its time.
 
 Three bursts, as a campaign brings them: early registrants (every reminder ahead), late
-ones (24 h already past) and the latest (every reminder past: one catch-up at once)."""
+ones (24 h already past) and the latest (every reminder past: one catch-up at once). A
+batch whose first steps fail still starts its runs: the waker then advances each alone."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ from models import (
     ScenarioRun,
     Webinar,
 )
+from scheduler.engine import ScenarioEngine
+from scheduler.scenario import RunContext, Scenario, Send, WaitUntil
 
 H = 3600
 EARLY, LATE, LATEST = 150, 60, 20
@@ -190,3 +193,46 @@ async def test_a_burst_of_registrations_starts_each_reminders_run_once_waiting_f
     # Every burst went through the batches, none fell back to one run at a time.
     assert "one at a time" not in caplog.text
     assert "first steps failed" not in caplog.text
+
+
+async def test_a_start_whose_first_step_fails_leaves_the_run_to_the_waker_and_its_retries(
+    hub: SignalHub, clock: FakeClock, settings: Settings
+) -> None:
+    async def explodes(ctx: RunContext) -> bool:
+        if ctx.lead.name == "boom":
+            raise RuntimeError("condition broke")
+        return True
+
+    engine = ScenarioEngine(
+        {"flow": Scenario(name="flow", steps=(WaitUntil("explodes"), Send("hi")))},
+        conditions={"explodes": explodes},
+        hub=hub,
+        clock=clock,
+        settings=settings,
+        translate=lambda locale, msgid: msgid,
+    )
+    leads = []
+    for n, name in enumerate(("Анна", "boom", "Борис")):
+        lead = await LeadEntry.create(
+            name=name,
+            phone=f"+7916{3000000 + n}",
+            lead_source="web_form",
+            first_touch_at=int(clock.now()),
+            lead_created_at=int(clock.now()),
+            chat_id=3000 + n,
+            updated_at=clock.now(),
+        )
+        leads.append(lead.id)
+    starts = [("flow", lead, "") for lead in leads]
+
+    assert await engine.start_runs(starts) == 3  # the batch's steps failed: runs, no steps
+    assert await OutboxMessage.all().count() == 0
+    assert await engine.start_runs(starts) == 0
+    assert await engine.tick() == 3  # each alone: two go on, the broken one waits to retry
+    sent = await OutboxMessage.all().order_by("chat_id").values_list("chat_id", flat=True)
+    assert list(sent) == [3000, 3002]
+    broken = await ScenarioRun.get(lead_id=leads[1])
+    assert (broken.status, broken.step, broken.attempts) == (RunStatus.WAITING, 0, 1)
+    assert "condition broke" in (broken.last_error or "")
+    assert broken.due_at is not None
+    assert broken.due_at > clock.now()
