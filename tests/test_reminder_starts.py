@@ -229,8 +229,8 @@ async def test_a_start_whose_first_step_fails_leaves_the_run_to_the_waker_and_it
     assert await OutboxMessage.all().count() == 0
     assert await engine.start_runs(starts) == 0
     assert await engine.tick() == 3  # each alone: two go on, the broken one waits to retry
-    sent = await OutboxMessage.all().order_by("chat_id").values_list("chat_id", flat=True)
-    assert list(sent) == [3000, 3002]
+    sent = await OutboxMessage.all().order_by("chat_id")
+    assert [message.chat_id for message in sent] == [3000, 3002]
     broken = await ScenarioRun.get(lead_id=leads[1])
     assert (broken.status, broken.step, broken.attempts) == (RunStatus.WAITING, 0, 1)
     assert "condition broke" in (broken.last_error or "")
