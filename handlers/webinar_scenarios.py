@@ -19,7 +19,7 @@ outbox: they overtake everything else, so a crowd's "10 minutes" leaves before t
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -68,6 +68,19 @@ async def webinar_of(ctx: RunContext) -> Webinar | None:
         )
     webinar: Webinar | None = ctx.memo["webinar"]
     return webinar
+
+
+async def read_webinars(contexts: Sequence[RunContext]) -> None:
+    """`webinar_of` for a group of runs advanced together (a burst of registrations
+    starting their reminders): one query for the group's webinars, not one per run."""
+    ids = {int(ctx.run.subject) for ctx in contexts if ctx.run.subject.isdigit()}
+    if not ids:
+        return
+    db = contexts[0].tx.connection
+    webinars = {w.id: w for w in await Webinar.filter(id__in=ids).using_db(db)}
+    for ctx in contexts:
+        subject = ctx.run.subject
+        ctx.memo["webinar"] = webinars.get(int(subject)) if subject.isdigit() else None
 
 
 async def _upcoming(ctx: RunContext) -> Webinar | None:
@@ -175,6 +188,7 @@ def _reminder_steps() -> tuple[Step, ...]:
 
 WEBINAR_REMINDERS = Scenario(
     name="webinar_reminders",
+    prepare=read_webinars,
     description=(
         "client_webinar_registered → scenario_start(webinar_reminders), one run per lead and "
         "webinar. Before: a reminder at each of the webinar's offsets (`--reminders`, default "
@@ -204,6 +218,7 @@ WEBINAR_REMINDERS = Scenario(
 
 POST_WEBINAR_ATTENDED = Scenario(
     name="post_webinar_attended",
+    prepare=read_webinars,
     description=(
         "post_webinar_route (attended) → scenario_start(post_webinar_attended): thanks and "
         "the next step (questions, /apply)."
@@ -221,6 +236,7 @@ POST_WEBINAR_ATTENDED = Scenario(
 
 POST_WEBINAR_NOT_ATTENDED = Scenario(
     name="post_webinar_not_attended",
+    prepare=read_webinars,
     description=(
         "post_webinar_route (not_attended) → scenario_start(post_webinar_not_attended): the "
         "offer of the recording, a button that opens `recording_url`; without a recording, "

@@ -23,7 +23,7 @@ from core.settings import Settings
 from models import LeadEntry, RunStatus, ScenarioRun
 from scheduler import runs, steps
 from scheduler.messages import Messages, Params, Translate, no_params
-from scheduler.scenario import Condition, Moment, RunContext, Scenario
+from scheduler.scenario import Condition, Moment, Prepare, RunContext, Scenario
 
 log = logging.getLogger(__name__)
 
@@ -59,24 +59,34 @@ class ScenarioEngine:
 
     async def start_run(self, scenario: str, lead_id: int, *, subject: str = "") -> bool:
         """Start `scenario` for a lead, once: False if that run already exists."""
-        if scenario not in self.scenarios:
-            raise KeyError(f"no scenario {scenario!r}")
-        now = self._clock.now()
-        if not await runs.create(scenario, lead_id, subject, now):
-            return False
-        self.on_schedule(now)
-        return True
+        return await self.start_runs([(scenario, lead_id, subject)]) == 1
 
     async def start_runs(self, starts: list[tuple[str, int, str]]) -> int:
-        """`start_run` for many (scenario, lead id, subject): one query, one insert."""
+        """Start many (scenario, lead id, subject), each once; how many runs are new.
+
+        The new runs are inserted and taken to their first wait in one transaction (a
+        burst of registrations: one INSERT, their webinars read once, one UPDATE), so
+        the waker has nothing to do for them until that wait ends. The same starts
+        again find their runs and add nothing. If a first step fails, the runs are
+        created without it, due now: each is then advanced alone, with its retries."""
         unknown = {scenario for scenario, _, _ in starts} - set(self.scenarios)
         if unknown:
             raise KeyError(f"no scenario {sorted(unknown)!r}")
         now = self._clock.now()
-        created = await runs.create_many(starts, now)
-        if created:
-            self.on_schedule(now)
-        return created
+        try:
+            async with self._hub.transaction() as tx:
+                created = await runs.create_many(tx.connection, starts, now, claimed=True)
+                await self._advance_all(tx, created)
+        except Exception as exc:
+            log.info("starting %d runs with their first steps failed (%s)", len(starts), exc)
+            async with self._hub.transaction() as tx:
+                created = await runs.create_many(tx.connection, starts, now, claimed=False)
+            if created:
+                self.on_schedule(now)
+            return len(created)
+        for run in created:
+            self._scheduled(run)
+        return len(created)
 
     async def wake(self, lead_id: int) -> int:
         """Something changed for this lead (e.g. it bound a chat): re-check its waits now."""
@@ -140,10 +150,7 @@ class ScenarioEngine:
         try:
             async with self._hub.transaction() as tx:
                 claimed = await runs.claim_all(tx.connection, run_ids, self._clock.now())
-                leads = await runs.leads_of(tx.connection, claimed)
-                for run in claimed:
-                    await self._run_steps(self._context(run, leads[run.lead_id], tx))
-                    await runs.save(run, tx.connection, self._clock.now())
+                await self._advance_all(tx, claimed)
         except Exception as exc:
             if not isinstance(exc, runs.Taken):
                 log.info("scenario group of %d rolled back (%s); one at a time", len(run_ids), exc)
@@ -151,6 +158,30 @@ class ScenarioEngine:
         for run in claimed:
             self._scheduled(run)
         return len(claimed)
+
+    async def _advance_all(self, tx: Publisher, claimed: list[ScenarioRun]) -> None:
+        """Run the steps of claimed runs up to their next wait, in `tx`: the leads and what
+        the scenarios read (`Scenario.prepare`) are read once for them all, and their new
+        positions written with one statement."""
+        if not claimed:
+            return
+        leads = await runs.leads_of(tx.connection, claimed)
+        contexts = [self._context(run, leads[run.lead_id], tx) for run in claimed]
+        await self._prepare(contexts)
+        for ctx in contexts:
+            await self._run_steps(ctx)
+        await runs.save_many(claimed, tx.connection, self._clock.now())
+
+    async def _prepare(self, contexts: list[RunContext]) -> None:
+        """Each scenario's `prepare`, once for all its runs in the group (scenarios that
+        share one, as the webinar scenarios do, share the call)."""
+        groups: dict[Prepare, list[RunContext]] = {}
+        for ctx in contexts:
+            scenario = self.scenarios.get(ctx.run.scenario)
+            if scenario is not None and scenario.prepare is not None:
+                groups.setdefault(scenario.prepare, []).append(ctx)
+        for prepare, group in groups.items():
+            await prepare(group)
 
     async def advance(self, run_id: int) -> int:
         """Claim a due run and execute its steps up to the next wait, in one transaction.

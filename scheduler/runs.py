@@ -1,19 +1,21 @@
 """A run's position and every query of the `scenario_run` table.
 
 A run is claimed by moving it from `waiting` to `running` in one UPDATE, so two claimers
-never run it twice; its new position (step, due time, status) is written in the same
-transaction as the steps' effects. The position helpers change the row in memory only:
+never run it twice (a new run may be inserted `running`: claimed by its starter, which no
+one else sees before it commits); its new position (step, due time, status) is written in
+the same transaction as the steps' effects. The position helpers change the row in memory only:
 `save` writes it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.functions import Min
 
+from core.bulk import insert_rows
 from core.retry import RetryPolicy
 from models import LeadEntry, RunStatus, ScenarioRun
 
@@ -47,44 +49,49 @@ def finish(run: ScenarioRun, status: RunStatus, reason: str | None, now: float) 
 # ---- queries --------------------------------------------------------------------------------
 
 
-async def create(scenario: str, lead_id: int, subject: str, now: float) -> bool:
-    """A new run due now; False when the lead already has this run."""
-    if await ScenarioRun.filter(scenario=scenario, lead_id=lead_id, subject=subject).exists():
-        return False
-    run = ScenarioRun(
-        scenario=scenario,
-        lead_id=lead_id,
-        subject=subject,
-        due_at=now,
-        started_at=now,
-        updated_at=now,
-    )
-    # The unique (scenario, lead, subject) settles a race with a concurrent start.
-    await ScenarioRun.bulk_create([run], ignore_conflicts=True)
-    return True
+async def create_many(
+    db: BaseDBAsyncClient, starts: list[tuple[str, int, str]], now: float, *, claimed: bool
+) -> list[ScenarioRun]:
+    """The runs of many (scenario, lead id, subject) that are new, due now, in the order
+    they were inserted (by lead, then scenario and subject); a start whose run exists adds
+    nothing. One query for the runs the leads have, one INSERT, one query for the new rows.
 
-
-async def create_many(starts: list[tuple[str, int, str]], now: float) -> int:
-    """`create` for many (scenario, lead id, subject); how many runs are new."""
-    leads = [lead_id for _, lead_id, _ in starts]
+    `claimed`: inserted `running`, as `claim_all` leaves a run, for the caller to take
+    to its first wait in the same transaction (no other claimer can see them before)."""
+    leads = sorted({lead_id for _, lead_id, _ in starts})
     existing = set(
-        await ScenarioRun.filter(lead_id__in=leads).values_list("scenario", "lead_id", "subject")
+        await ScenarioRun.filter(lead_id__in=leads)
+        .using_db(db)
+        .values_list("scenario", "lead_id", "subject")
     )
-    new = {start for start in starts if start not in existing}
+    new = sorted(set(starts) - existing, key=lambda s: (s[1], s[0], s[2]))
+    if not new:
+        return []
+    status = RunStatus.RUNNING if claimed else RunStatus.WAITING
     rows = [
-        ScenarioRun(
-            scenario=scenario,
-            lead_id=lead_id,
-            subject=subject,
-            due_at=now,
-            started_at=now,
-            updated_at=now,
-        )
-        for scenario, lead_id, subject in sorted(new, key=lambda s: (s[1], s[0], s[2]))
+        {
+            "scenario": scenario,
+            "lead_id": lead_id,
+            "subject": subject,
+            "status": status,
+            "due_at": now,
+            "started_at": now,
+            "updated_at": now,
+        }
+        for scenario, lead_id, subject in new
     ]
-    # The unique (scenario, lead, subject) settles a race with a concurrent start.
-    await ScenarioRun.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
+    # The unique (scenario, lead, subject) settles a race with a concurrent start: that
+    # row is skipped here, and the run is the other starter's.
+    await insert_rows(db, ScenarioRun, rows, returning_ids=False, ignore_conflicts=True)
+    wanted = set(new)
+    found = await (
+        ScenarioRun.filter(
+            lead_id__in=sorted({lead_id for _, lead_id, _ in new}), status=status, started_at=now
+        )
+        .using_db(db)
+        .order_by("id")
+    )
+    return [run for run in found if (run.scenario, run.lead_id, run.subject) in wanted]
 
 
 async def wake(lead_id: int, now: float) -> int:
@@ -196,10 +203,31 @@ async def leads_of(db: BaseDBAsyncClient, runs: Iterable[ScenarioRun]) -> dict[i
 
 async def save(run: ScenarioRun, db: BaseDBAsyncClient, now: float) -> None:
     """Write the run's new position; a run no step parked or finished is due again now."""
-    if run.status == RunStatus.RUNNING:
-        park(run, now)
-    run.attempts, run.updated_at = 0, now
-    await run.save(using_db=db, update_fields=SAVED)
+    await save_many([run], db, now)
+
+
+async def save_many(runs: Sequence[ScenarioRun], db: BaseDBAsyncClient, now: float) -> None:
+    """`save` for many runs: one UPDATE statement, executed with each run's values."""
+    if not runs:
+        return
+    for run in runs:
+        if run.status == RunStatus.RUNNING:
+            park(run, now)
+        run.attempts, run.updated_at = 0, now
+    postgres = db.capabilities.dialect == "postgres"
+    marks = [f"${n}" if postgres else "?" for n in range(1, len(SAVED) + 2)]
+    assignments = ",".join(
+        f'"{column}"={mark}' for column, mark in zip(SAVED, marks[:-1], strict=True)
+    )
+    # Only the fixed column names above and placeholders: the values are always bound.
+    sql = f'UPDATE "scenario_run" SET {assignments} WHERE "id"={marks[-1]}'  # noqa: S608
+    rows = [[_bound(getattr(run, field)) for field in SAVED] + [run.id] for run in runs]
+    await db.execute_many(sql, rows)
+
+
+def _bound(value: object) -> object:
+    """A value as the driver binds it (the status as its plain text)."""
+    return value.value if isinstance(value, RunStatus) else value
 
 
 async def failed(run_id: int, exc: Exception, now: float) -> float | None:

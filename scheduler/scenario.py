@@ -11,12 +11,14 @@ duration, `At` a named moment (a time computed from the data when the step is du
 hour before the webinar's start), `WaitUntil` a named condition (with a time-out), `Branch`
 on a condition, `Emit` an event of the catalogue, `Stop`. Jumps name a step by its `id`. A
 condition is an async function of the run's `RunContext`, a moment one that gives a time
-(or None); they live here with the steps, below the engine.
+(or None); they live here with the steps, below the engine. A scenario may name a
+`prepare`: what its runs read (the webinar of each), read for a whole group of runs
+advanced together with one query and left in each run's `memo`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +46,9 @@ class RunContext:
 Condition = Callable[[RunContext], Awaitable[bool]]
 # A time (unix seconds) the run waits for, computed again each time the step is due.
 Moment = Callable[[RunContext], Awaitable[float | None]]
+# Fills the `memo` of many runs advanced together (one transaction) with one query: what
+# each would otherwise read for itself, as `webinar_of` does.
+Prepare = Callable[[Sequence[RunContext]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,8 @@ class Scenario:
     description: str = ""
     # How long a `Send` waits for the lead to open the bot before the run is cancelled.
     chat_wait: str | float = "7d"
+    # Optional: reads what the conditions and messages of a group of its runs need at once.
+    prepare: Prepare | None = field(default=None, repr=False, compare=False)
     labels: Mapping[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -101,7 +101,9 @@ async def test_a_burst_of_registrations_is_handled_once_each(
     # The partner: a notice per new lead (which names the webinar), and one "registered"
     # per returning lead, whose first form registered them for nothing.
     assert partner == RETURNING + NEW + RETURNING
-    assert chats == {5000 + n: 1 for n in range(RETURNING)}  # one confirmation each
+    # One confirmation each, and the welcome: their chats were open when their welcome
+    # runs started, and a run's first steps are taken as it starts.
+    assert chats == {5000 + n: 2 for n in range(RETURNING)}
     assert not await EventDelivery.filter(status=DeliveryStatus.FAILED).exists()
 
 
