@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.context import Translate
+from core.auto_series_admin import any_series
 from core.chat import message_count
 from core.clock import Clock
 from core.links import Links
@@ -23,7 +24,13 @@ from core.live import LiveRooms
 from core.roles import Capability, capabilities_of
 from core.telegram_limits import fit_plain
 from core.webinars import upcoming
-from delivery.callbacks import ChatModeration, WebinarAction, WebinarDialog, WebinarsRefresh
+from delivery.callbacks import (
+    AutoSeriesScreen,
+    ChatModeration,
+    WebinarAction,
+    WebinarDialog,
+    WebinarsRefresh,
+)
 from delivery.outbox import Button, Buttons
 from locales import N_
 from models import LeadEntry, StreamType, User, Webinar, WebinarStatus
@@ -109,6 +116,9 @@ async def webinars_screen(
         last.insert(
             0, Button("➕ " + t(N_("New webinar")), callback=WebinarDialog(action="new").pack())
         )
+    if await any_series():  # the AUTO webinars' schedules: their own screen
+        data = AutoSeriesScreen(action="open").pack()
+        last.append(Button("📼 " + t(N_("AUTO webinars")), callback=data))
     rows.append(tuple(last))
     is_live = any(WebinarStatus(w.status) is WebinarStatus.LIVE for w in webinars)
     return Screen("\n".join(lines), tuple(rows), is_live)
