@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import cast
 
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
@@ -190,18 +191,21 @@ async def _remove_unregistered(series_id: int) -> int:
     fails on the missing session instead of being dropped with it.
     """
     async with in_transaction() as conn:
-        ids = [
-            int(i)
-            for i in await Webinar.filter(series_id=series_id, status=WebinarStatus.SCHEDULED)
+        ids = cast(
+            "list[int]",
+            await Webinar.filter(series_id=series_id, status=WebinarStatus.SCHEDULED)
             .using_db(conn)
             .select_for_update()
-            .values_list("id", flat=True)
-        ]
+            .values_list("id", flat=True),
+        )
         taken = set(
-            await WebinarRegistration.filter(webinar_id__in=ids)
-            .using_db(conn)
-            .distinct()
-            .values_list("webinar_id", flat=True)
+            cast(
+                "list[int]",
+                await WebinarRegistration.filter(webinar_id__in=ids)
+                .using_db(conn)
+                .distinct()
+                .values_list("webinar_id", flat=True),
+            )
         )
         free = [i for i in ids if i not in taken]
         if free:

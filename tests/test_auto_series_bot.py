@@ -12,7 +12,7 @@ from bot.access import refusal
 from core.auto_webinars import AutoDraft, create_auto_series
 from core.clock import FakeClock
 from core.roles import Capability as C
-from models import AutoSeries, Role, Webinar, WebinarStatus
+from models import AutoSeries, Role, Webinar
 from sandbox import FakeTelegram
 from scheduler.auto import AutoSessions
 from tests.bot_support import tick
