@@ -182,6 +182,6 @@ async def cmd_delete(
         result = await delete_series(hub, clock, series_id, actor=None, force=args.force)
     except SeriesBusy as exc:
         return fail(exc.reason.format(count=exc.count))
-    gone = "removed" if result.removed else "deleted (its past sessions are kept)"
+    gone = "removed" if result.removed else "deleted (its sessions are kept for the record)"
     print(f"{args.series}: {gone}; cancelled {result.cancelled} coming session(s)")
     return 0
