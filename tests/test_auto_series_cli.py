@@ -89,10 +89,8 @@ def test_list_pause_resume_replay_and_delete(
     # consumers of the cancellation); the series is no longer listed or planned.
     code, out, err = run(capsys, "series", "delete", slug, "--force")
     assert (code, err) == (0, "")
-    assert (
-        out
-        == f"{slug}: deleted (its sessions are kept for the record); cancelled 7 coming session(s)\n"
-    )
+    assert out.startswith(f"{slug}: deleted (its sessions are kept for the record); ")
+    assert out.endswith("; cancelled 7 coming session(s)\n")
     assert {w.status for w in sessions(cli_db)} == {WebinarStatus.CANCELLED}
     events = [p for name, p in read(cli_db)[0] if name == "core_webinar_set_status"]
     assert [p["status"] for p in events] == ["cancelled"] * 7
