@@ -275,8 +275,12 @@ async def auto(sessions: int, window: float, registrants: int, due: int) -> None
         first = clock.now() + AUTO_LEAD
         step = window / due
         later = first + window + 3600
+        # The fraction of a second (golden-ratio steps) spreads the starts over every phase
+        # of the scheduler's 1-s tick, as real starts are; whole-second steps would all
+        # meet the tick at one phase and hide its share of the lateness.
         starts = {
-            wid: first + i * step if i < due else later + i for i, wid in enumerate(webinar_ids)
+            wid: first + i * step + (i * 0.6180339887) % 1.0 if i < due else later + i
+            for i, wid in enumerate(webinar_ids)
         }
         for wid, at in starts.items():
             await Webinar.filter(id=wid).update(starts_at=at)
