@@ -79,6 +79,10 @@ async def test_the_screen_shows_sessions_and_pause_stops_planning_until_resumed(
         answer = await forge(fake, paul, pid, f"was:pause:{series.id}")
         assert answer["text"] == refusal(en, C.WEBINAR_MANAGE_STATUS)
         assert not (await AutoSeries.get(id=series.id)).paused
+        (refused,) = await say(fake, paul.id, "/series")
+        assert refused["text"] == refusal(en, C.WEBINAR_MANAGE_STATUS)
+        (by_command,) = await say(fake, mary.id, "/series")  # the same list, by command
+        assert "coming sessions: 7 · registered: 3" in by_command["text"]
 
         answer = await press(fake, mary.id, mid, f"was:pause:{series.id}")
         assert answer["text"] == (
