@@ -87,6 +87,8 @@ async def test_auto_session_chat_works_and_the_original_chat_replays_at_its_offs
     session = await Webinar.get(id=session.id)
     assert session.status == WebinarStatus.LIVE
 
+    # The room's script marks a replayed message with this (in the viewer's language).
+    assert vera.data["texts"]["replay"] == "из исходной трансляции"
     stream = await vera.stream()
     state = await stream.until("state")
     assert state.data["chat"] is True  # the internal chat of the embedded player
