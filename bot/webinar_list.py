@@ -4,8 +4,9 @@ One message lists them (a phone shows it whole, and one message is one thing to 
 to date): title, start in the speaker's time zone, status, and for a live one the people
 in the room and the chat's messages now. The buttons open what the reader's capabilities
 allow: Start/Stop/Cancel (`webinar_manage_status`), Chat and the room as a speaker
-(`webinar_manage_chat`), Edit and New (`webinar_create`). Rendering only: what a press
-does is `core/webinars.py`'s to decide.
+(`webinar_manage_chat`), Edit and New (`webinar_create`), and — when there are AUTO
+webinars — their own screen (`bot/auto_series.py`). Rendering only: what a press does is
+`core/webinars.py`'s to decide.
 """
 
 from __future__ import annotations
