@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
 
-from aiohttp import web
-
 from cli import backup as backup_cli
 from cli import leads as leads_cli
 from cli import users as users_cli
@@ -36,32 +34,24 @@ from core.clock import Clock, SystemClock
 from core.hub import SignalHub
 from core.lifecycle import Lifecycle
 from core.links import Links
-from core.live import LiveRooms
-from core.presence import PresenceTracker
-from core.retention import run_retention
 from core.settings import Settings, SettingsError, load_settings
-from core.texts import Texts
-from handlers import Deps, subscribe_all
-from handlers.broadcasts import update_broadcast_progress
-from handlers.scenarios import CONDITIONS, MOMENTS, SCENARIOS
-from handlers.webinar_scenarios import webinar_params
-from locales import load_catalogues
-from scheduler import Waker, create_scheduler, schedule_daily
-from scheduler.auto import AutoSessions
-from scheduler.engine import ScenarioEngine
-from scheduler.scenario import ScenarioError, validate
-from web.deadlines import runner_options
 
 # The service's Telegram side is imported where the service is built (`build`, `start`):
 # importing aiogram takes seconds (its pydantic models), and the commands that never
 # talk to Telegram (users, leads, webinar, migrate, backup) must answer at once.
 if TYPE_CHECKING:
     from aiogram import Bot, Dispatcher
+    from aiohttp import web
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     from bot.webhook import WebhookReceiver
     from bot.webinar_panels import ControlPanels
+    from core.live import LiveRooms
+    from core.presence import PresenceTracker
+    from core.texts import Texts
     from delivery.sender import OutboxSender
+    from scheduler import Waker
+    from scheduler.engine import ScenarioEngine
     from web.operations import Probe
 
 log = logging.getLogger("funnel")
@@ -109,6 +99,18 @@ def wire(
     presence: PresenceTracker | None = None,
 ) -> tuple[Links, Texts, ScenarioEngine]:
     """Subscribe the consumers to `hub`; raises `ScenarioError` when a scenario cannot run."""
+    # Imported here: the consumers' whole graph, which the command line builds only when a
+    # command publishes (`SignalHub.wire_later`).
+    from core.live import LiveRooms
+    from core.presence import PresenceTracker
+    from core.texts import Texts
+    from handlers import Deps, subscribe_all
+    from handlers.scenarios import CONDITIONS, MOMENTS, SCENARIOS
+    from handlers.webinar_scenarios import webinar_params
+    from locales import load_catalogues
+    from scheduler.engine import ScenarioEngine
+    from scheduler.scenario import validate
+
     links = Links(
         base_url=settings.base_url, sandbox=settings.sandbox, secret_key=settings.secret_key
     )
@@ -153,6 +155,8 @@ async def download_photo(bot: Bot, file_id: str) -> bytes:
 def build(settings: Settings, clock: Clock) -> Runtime:
     """Wire everything; raises `ScenarioError` when a scenario definition cannot run."""
     from bot.webhook import WebhookReceiver, webhook_path, webhook_secret
+    from core.live import LiveRooms
+    from core.presence import PresenceTracker
     from web.app import create_app
     from web.operations import setup_operations
 
@@ -196,13 +200,20 @@ async def start(rt: Runtime, *, api_base: str | None = None, token: str | None =
 
 
 async def _start(rt: Runtime, api_base: str | None, token: str | None) -> None:
+    from aiohttp import web
+
     from bot.apimetrics import ApiCallMetrics
     from bot.replies import Replies
     from bot.setup import create_bot, create_dispatcher
     from bot.webhook import use_polling, use_webhook, webhook_secret
     from bot.webinar_panels import ControlPanels
+    from core.retention import run_retention
     from delivery.sender import OutboxSender
+    from handlers.broadcasts import update_broadcast_progress
+    from scheduler import Waker, create_scheduler, schedule_daily
+    from scheduler.auto import AutoSessions
     from web import keys as web_keys
+    from web.deadlines import runner_options
     from web.operations import serve_metrics
 
     settings, parts = rt.settings, rt.lifecycle
@@ -284,6 +295,8 @@ async def stop(rt: Runtime) -> None:
 
 
 async def serve(settings: Settings) -> None:
+    from scheduler.scenario import ScenarioError
+
     await db.migrate(settings.database_url)
     try:
         rt = build(settings, SystemClock())
@@ -360,7 +373,7 @@ async def _with_database(
     try:
         clock = SystemClock()
         hub = SignalHub(clock, dispatch=False)
-        wire(settings, clock, hub)
+        hub.wire_later(partial(wire, settings, clock, hub))  # only if the command publishes
         return int(await command(args, settings, hub, clock))
     finally:
         await db.close_database()

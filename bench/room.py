@@ -1,6 +1,7 @@
-"""Room benchmark: thousands of viewers on one live room's chat.
+"""Room benchmark: thousands of viewers on one live room's chat, each reporting presence.
 
     .venv/bin/python bench/room.py [--viewers 5000] [--messages 40] [--rates 2,5,10,20,40]
+        [--beat 15] [--idle 30]
 
 Starts the real service (`main.py run`, sandbox mode, a fresh SQLite file) in a
 subprocess, creates a live obs webinar with N registered leads and a speaker, and starts a
@@ -14,6 +15,15 @@ the personal link would only measure the link). Then the speaker posts chat mess
 - rates: each of `--rates` messages/s for `--phase` seconds; per rate, whether every viewer
   got every message, and how fast. The room "sustains" the highest rate at which every
   message reached every viewer with p99 under 500 ms.
+
+Every viewer also reports presence as the open room does (tracker v2: `POST
+/w/<slug>/room/presence` with its cookie and personal token, state `visible`) every
+`--beat` seconds — the room's real period, 15 s, by default; a smaller one compresses the
+time and is printed — spread evenly over the period, from the first connection to the
+end, over a keep-alive pool (a browser reuses its connection too: the beat is shorter than
+the server's idle timeout). First an idle phase of `--idle` seconds: the viewers only
+watch and report; its figure is the service's CPU utilisation (the goal: mostly idle) with
+the reports' latency and failures. The chat phases then run with the reports going on.
 
 Memory per viewer is the service's resident memory after the connections minus before,
 divided by N. Both processes raise their open-files limit to the hard limit. Times are
@@ -44,6 +54,7 @@ import aiohttp
 
 from bench._setup import ROOT, live_webinar_with_viewers, percentile
 from bench.ingest import cpu_seconds, free_port, service_env, wait_ready
+from core.presence import BEAT
 
 SECRET = "bench-room-secret-" + "s" * 32
 MARK = re.compile(rb"bench-(\d+)-(\d+\.\d+)")
@@ -104,10 +115,66 @@ class Viewers:
         self.latencies.setdefault(seq, array("d")).append(latency)
 
 
-async def run_viewers(host: str, port: int, path: str, cookies: list[str]) -> None:
+class Reports:
+    """Presence reports: each viewer once per `beat`, spread evenly over it."""
+
+    def __init__(self, base: str, path: str, people: list[list[str]], beat: float) -> None:
+        self.url = base + path
+        self.people = people
+        self.beat = beat
+        self.sent = 0
+        self.failed = 0
+        self.first_error = ""
+        self.latencies = array("d")
+        self.marks: list[tuple[float, int]] = []  # (time, reports answered) for phases
+
+    async def one(self, session: aiohttp.ClientSession, n: int) -> None:
+        cookie, token = self.people[n]
+        body = json.dumps({"token": token, "tab": f"tab{n}", "state": "visible"})
+        headers = {"Cookie": f"funnel_room={cookie}", "Content-Type": "application/json"}
+        started = time.perf_counter()
+        try:
+            async with session.post(self.url, data=body, headers=headers) as r:
+                answer = await r.read()
+                if r.status != 200 or b'"present": true' not in answer:
+                    self.failed += 1
+                    self.first_error = self.first_error or f"{r.status} {answer[:200]!r}"
+                    return
+        except aiohttp.ClientError as exc:
+            self.failed += 1
+            self.first_error = self.first_error or repr(exc)
+            return
+        self.sent += 1
+        self.latencies.append(time.perf_counter() - started)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        n = len(self.people)
+        connector = aiohttp.TCPConnector(limit=200)
+        jar = aiohttp.DummyCookieJar()
+        async with aiohttp.ClientSession(connector=connector, cookie_jar=jar) as session:
+            tasks: set[asyncio.Task[None]] = set()
+            start = time.perf_counter()
+            k = 0  # the next report: viewer k % n, due at start + k * beat / n
+            while not stop.is_set():
+                now = time.perf_counter()
+                while start + k * self.beat / n <= now:
+                    task = asyncio.create_task(self.one(session, k % n))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                    k += 1
+                await asyncio.sleep(0.01)
+            await asyncio.gather(*tasks)
+
+
+async def run_viewers(
+    host: str, port: int, path: str, people: list[list[str]], presence: str, beat: float
+) -> None:
     raise_open_files()
     loop = asyncio.get_running_loop()
     viewers = Viewers()
+    cookies = [cookie for cookie, _ in people]
+    reports = Reports(f"http://{host}:{port}", presence, people, beat)
+    stop = asyncio.Event()
     gate = asyncio.Semaphore(200)  # connects in flight: the server's backlog is 128+
 
     async def connect(cookie: str) -> None:
@@ -123,10 +190,22 @@ async def run_viewers(host: str, port: int, path: str, cookies: list[str]) -> No
     while viewers.ready < len(cookies) and time.perf_counter() - started < 600:
         await asyncio.sleep(0.05)
     print(f"READY {viewers.ready} {time.perf_counter() - started:.1f}", flush=True)
-    await loop.run_in_executor(None, sys.stdin.readline)  # the parent says when
+    reporting = asyncio.create_task(reports.run(stop))
+    while True:  # the parent asks for the reports' figures so far, then says STOP
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        if not line.startswith("MARK"):
+            break
+        lat = list(reports.latencies)
+        reports.latencies = array("d")
+        mark = {"sent": reports.sent, "failed": reports.failed, "first_error": reports.first_error}
+        mark |= {"p50": percentile(lat, 50), "p99": percentile(lat, 99), "n": len(lat)}
+        print("MARK " + json.dumps(mark), flush=True)
+    stop.set()
+    await reporting
     summary = {
         "ready": viewers.ready,
         "lost": viewers.lost,
+        "reports": {"sent": reports.sent, "failed": reports.failed, "error": reports.first_error},
         "messages": {
             seq: [len(v), percentile(list(v), 50), percentile(list(v), 99), max(v)]
             for seq, v in viewers.latencies.items()
@@ -144,7 +223,7 @@ async def prepare(url: str, tmp: Path, n: int) -> dict[str, Any]:
     from core import db
     from core.clock import SystemClock
     from core.hub import SignalHub
-    from core.room_tokens import TokenKind, link_expires_at
+    from core.room_tokens import RoomTokens, TokenKind, link_expires_at
     from core.settings import load_settings
     from models import Role, User
     from web.room_session import RoomSession, cookie_value
@@ -166,9 +245,13 @@ async def prepare(url: str, tmp: Path, n: int) -> dict[str, Any]:
         def cookie(kind: TokenKind, subject: int) -> str:
             return cookie_value(SECRET, RoomSession(webinar.id, kind, subject), expires)
 
+        tokens = RoomTokens(SECRET)
         return {
             "slug": webinar.slug,
-            "viewers": [cookie(TokenKind.LEAD, i) for i in lead_ids],
+            "viewers": [
+                [cookie(TokenKind.LEAD, i), tokens.mint(TokenKind.LEAD, webinar.id, i)]
+                for i in lead_ids
+            ],
             "speaker": cookie(TokenKind.SPEAKER, speaker.id),
         }
     finally:
@@ -260,11 +343,15 @@ async def bench(args: argparse.Namespace) -> None:
             base = f"http://127.0.0.1:{port}"
             await wait_ready(base + "/", service)
             data = await prepare(env["DATABASE_URL"], tmp, args.viewers)
-            (tmp / "cookies.json").write_text(json.dumps(data["viewers"]))
+            viewers_file = tmp / "viewers.json"
+            presence = f"/w/{data['slug']}/room/presence"
+            viewers_file.write_text(
+                json.dumps({"people": data["viewers"], "presence": presence, "beat": args.beat})
+            )
             before = rss_mib(service.pid)
             client = subprocess.Popen(
                 [sys.executable, __file__, "--client", str(port), f"/w/{data['slug']}/room/events",
-                 str(tmp / "cookies.json")],
+                 str(viewers_file)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             )  # fmt: skip
             assert client.stdout is not None
@@ -278,10 +365,43 @@ async def bench(args: argparse.Namespace) -> None:
                 f"{before:.0f} → {after:.0f} MiB: {(after - before) * 1024 / args.viewers:.1f} "
                 "KiB per viewer"
             )
+            pids = (service.pid, client.pid)
+
+            def mark() -> dict[str, Any]:  # the reports' figures since the last mark
+                assert client is not None
+                assert client.stdin is not None
+                assert client.stdout is not None
+                client.stdin.write("MARK\n")
+                client.stdin.flush()
+                line = client.stdout.readline()
+                return dict(json.loads(line.removeprefix("MARK ")))
+
+            # Idle: the viewers only watch and report presence.
+            await asyncio.to_thread(mark)
+            cpu, t0 = [cpu_seconds(p) for p in pids], time.perf_counter()
+            await asyncio.sleep(args.idle)
+            idle_cpu = cpu_use(pids, cpu, t0)
+            idle = await asyncio.to_thread(mark)
+            rate = args.viewers / args.beat
+            period = ""
+            if args.beat == BEAT:
+                period = " (the room's real period)"
+            elif args.beat < BEAT:
+                period = " (compressed: more often than the room)"
+            failed = f" (first: {idle['first_error']})" if idle["failed"] else ""
+            print(
+                f"presence: every viewer reports every {args.beat:g} s{period}: {rate:.0f} "
+                f"reports/s; idle {args.idle:g} s: {idle['n']} reports, p50 "
+                f"{idle['p50'] * 1000:.1f} ms, p99 {idle['p99'] * 1000:.1f} ms, failed "
+                f"{idle['failed']}{failed}"
+            )
+            print(
+                f"service CPU while {args.viewers} viewers watch and report: "
+                f"{idle_cpu[0]:.1f} % of one core (viewers' process {idle_cpu[1]:.0f} %)"
+            )
             speaker = Speaker(base, data["slug"], data["speaker"])
             await speaker.open()
             phases: list[tuple[str, list[int], float, float]] = []
-            pids = (service.pid, client.pid)
             cpu, t0 = [cpu_seconds(p) for p in pids], time.perf_counter()
             seqs = []
             for _ in range(args.messages):
@@ -332,6 +452,8 @@ def report(
     n = args.viewers
     ready, lost = result["ready"], result["lost"]
     print(f"viewers ready {ready}, connections lost {lost}, posts refused {speaker.failed}")
+    sent, failed = result["reports"]["sent"], result["reports"]["failed"]
+    print(f"presence reports answered {sent}, failed {failed} {result['reports']['error']}")
     header = (
         "| posting rate | messages | reached all | to every viewer p50 | p99 "
         "| per delivery p50 | p99 | the POST p50 | p99 | service CPU | viewers' CPU |"
@@ -355,8 +477,11 @@ def report(
 
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--client":
-        port, path, cookies = int(sys.argv[2]), sys.argv[3], Path(sys.argv[4])
-        asyncio.run(run_viewers("127.0.0.1", port, path, json.loads(cookies.read_text())))
+        port, path, people = int(sys.argv[2]), sys.argv[3], Path(sys.argv[4])
+        given = json.loads(people.read_text())
+        asyncio.run(
+            run_viewers("127.0.0.1", port, path, given["people"], given["presence"], given["beat"])
+        )
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--viewers", type=int, default=5000)
@@ -368,6 +493,12 @@ def main() -> int:
         help="messages/s to try, comma-separated",
     )
     parser.add_argument("--phase", type=float, default=5.0, help="seconds per rate")
+    parser.add_argument(
+        "--beat", type=float, default=BEAT, help="seconds between a viewer's presence reports"
+    )
+    parser.add_argument(
+        "--idle", type=float, default=30.0, help="seconds of watching and reporting only"
+    )
     parser.add_argument(
         "--profile", metavar="FILE", help="py-spy the service during the rates (.svg, .txt: raw)"
     )

@@ -2,8 +2,12 @@
 
     .venv/bin/python bench/startup.py [--runs 3]
 
-- `main.py webinar list` on a migrated SQLite file: wall time per run (the commands that
-  do not talk to Telegram import no aiogram);
+- the commands that do not talk to Telegram (`webinar list`, `users list`, `leads list`,
+  `migrate`, `backup`) on a migrated SQLite file: wall time and CPU time (user + system)
+  per run — on a shared machine the CPU time is the steadier figure; they import neither
+  aiogram nor aiohttp nor the consumers;
+- the floor under them: a fresh interpreter importing only Tortoise, the models and the
+  settings (what every one of them needs to reach the database);
 - `main.py run` (sandbox mode, a fresh SQLite file): from spawning the process to the
   first `200` of `/healthz`, then its resident memory after 5 s idle;
 - the import of `aiogram` alone, in a fresh interpreter: the part that is upstream's.
@@ -19,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import argparse
 import asyncio
 import os
+import resource
 import statistics
 import subprocess
 import tempfile
@@ -32,9 +37,27 @@ from core import db
 
 
 def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
+    return timed_cpu(cmd, env, cwd)[0]
+
+
+def timed_cpu(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one run of `cmd`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     subprocess.run(cmd, env=env, cwd=cwd, check=True, capture_output=True)
-    return time.perf_counter() - began
+    wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+
+COMMANDS = (
+    ["webinar", "list"],
+    ["users", "list"],
+    ["leads", "list"],
+    ["migrate"],
+    ["backup", "--out", "backup.sqlite3"],
+)
+FLOOR = "import asyncio, tortoise, models, core.settings"
 
 
 def rss_mib(pid: int) -> float:
@@ -85,8 +108,14 @@ async def main() -> int:
         tmp = Path(name)
         await db.migrate(f"sqlite://{tmp}/bench.sqlite3")
         env = service_env(tmp, free_port())
-        cli = [sys.executable, str(ROOT / "main.py"), "webinar", "list"]
-        cli_times = [timed(cli, env, tmp) for _ in range(args.runs)]
+        cli_times: dict[str, list[tuple[float, float]]] = {}
+        for command in COMMANDS:
+            cli = [sys.executable, str(ROOT / "main.py"), *command]
+            cli_times[" ".join(command)] = [timed_cpu(cli, env, tmp) for _ in range(args.runs)]
+        floor = [sys.executable, "-c", FLOOR]
+        floor_times = [
+            timed_cpu(floor, env | {"PYTHONPATH": str(ROOT)}, tmp) for _ in range(args.runs)
+        ]
         bare = [sys.executable, "-c", "pass"]
         bare_times = [timed(bare, env, tmp) for _ in range(args.runs)]
         aiogram = [sys.executable, "-c", "import aiogram"]
@@ -94,7 +123,11 @@ async def main() -> int:
         starts = [await cold_start(tmp) for _ in range(args.runs)]
     med = statistics.median
     print(f"python -c pass:              {med(bare_times):6.2f} s (median)")
-    print(f"main.py webinar list:        {med(cli_times):6.2f} s (median of {cli_times})")
+    for name, runs in cli_times.items():
+        wall, cpu = med(w for w, _ in runs), med(c for _, c in runs)
+        print(f"main.py {name:21} {wall:6.2f} s, CPU {cpu:.2f} s (medians)")
+    wall, cpu = med(w for w, _ in floor_times), med(c for _, c in floor_times)
+    print(f"floor: {FLOOR}: {wall:.2f} s, CPU {cpu:.2f} s")
     print(f"import aiogram alone:        {med(aiogram_times):6.2f} s (median)")
     print(f"service: spawn to /healthz:  {med(s[0] for s in starts):6.2f} s (median)")
     print(f"service: idle RSS after 5 s: {med(s[1] for s in starts):6.0f} MiB (median)")

@@ -5,6 +5,10 @@ stores the event and makes one transition however many presses race: this screen
 says what came of it — done; already done, by whom and when; or not possible, and why.
 A candidate's `/webinars` (their registrations) is another router's: this one answers
 only those with `webinar_manage_status`, and re-checks it on every press.
+
+While a webinar is live, Open/Close offer (`webinar_manage_chat`) shows or hides the
+speaker's form in every open room (`core/offers.py`: the rooms hear it over their live
+connection); the pressed list is redrawn with the other button.
 """
 
 from __future__ import annotations
@@ -22,11 +26,12 @@ from bot.webinar_list import STATUS_WORDS, local_time, person_name, zone_of
 from bot.webinar_panels import ControlPanels
 from core.clock import Clock
 from core.hub import SignalHub
+from core.offers import close_offer, open_offer
 from core.roles import Capability, can
 from core.settings import Settings
 from core.users import NotAllowed
 from core.webinars import Outcome, StatusChange, set_status
-from delivery.callbacks import WebinarAction, WebinarsRefresh
+from delivery.callbacks import WebinarAction, WebinarOffer, WebinarsRefresh
 from locales import N_
 from models import User, Webinar, WebinarStatus
 
@@ -115,6 +120,56 @@ async def control(
     await _show_in_place(query, user, t, locale, reply, event_update, webinar_panels)
     text = await _outcome_text(change, WANTED[callback_data.action], user, t, settings)
     await query.answer(text, show_alert=change.outcome is not Outcome.APPLIED)
+
+
+OFFER_DONE = {
+    "open": N_("The form is shown in the room now."),
+    "close": N_("The form is hidden."),
+}
+OFFER_UNCHANGED = {
+    "open": N_("The form is shown already."),
+    "close": N_("The form was not shown."),
+}
+
+
+@router.callback_query(WebinarOffer.filter())
+async def offer(
+    query: CallbackQuery,
+    callback_data: WebinarOffer,
+    user: User,
+    t: Translate,
+    locale: str,
+    reply: Reply,
+    event_update: Update,
+    hub: SignalHub,
+    clock: Clock,
+    webinar_panels: ControlPanels,
+) -> None:
+    """Open offer / Close offer: the room's form, through `core/offers.py`."""
+    need = Capability.WEBINAR_MANAGE_CHAT
+    if not await allowed(user, need, t, query):
+        return
+    webinar = await Webinar.get_or_none(id=callback_data.webinar_id)
+    if webinar is None:
+        await query.answer(t(N_("This button is not valid.")), show_alert=True)
+        return
+    command = open_offer if callback_data.action == "open" else close_offer
+    try:
+        changed = await command(hub, clock, webinar.id, actor=user)
+    except NotAllowed:  # withdrawn between the check and the command
+        await query.answer(refusal(t, need), show_alert=True)
+        return
+    await _show_in_place(query, user, t, locale, reply, event_update, webinar_panels)
+    if changed:
+        text = OFFER_DONE[callback_data.action]
+    elif (
+        callback_data.action == "open"
+        and not await Webinar.filter(id=webinar.id, status=WebinarStatus.LIVE).exists()
+    ):
+        text = N_("The form shows only while the webinar is live.")
+    else:
+        text = OFFER_UNCHANGED[callback_data.action]
+    await query.answer(t(text), show_alert=not changed)
 
 
 async def _outcome_text(

@@ -8,6 +8,11 @@ restart and `/cancel` drops it. After the last step a preview offers Create (Sav
 Edit (the questions again, the answers as defaults) and Cancel; only Create calls the
 Core command, which checks the whole draft once more. Editing is the same dialog started
 with the webinar's current values, asking only what its status still lets change.
+
+The last questions are the attendance rule (the share of the live time, then the
+minutes) and the reminders before the start, as `webinar create/edit --attend-percent
+--attend-minutes --reminders` take them; a new webinar's dialog offers the defaults
+(`-` keeps them).
 """
 
 from __future__ import annotations
@@ -33,12 +38,22 @@ from core.roles import Capability
 from core.settings import Settings
 from core.telegram_limits import fit_plain
 from core.users import NotAllowed
-from core.webinar_rules import STEP_FIELDS, WebinarDraft, WebinarInvalid, check_step, split_start
+from core.webinar_rules import (
+    DEFAULT_ATTEND_MINUTES,
+    DEFAULT_ATTEND_PERCENT,
+    STEP_FIELDS,
+    WebinarDraft,
+    WebinarInvalid,
+    check_step,
+    reminders_text,
+    split_start,
+)
 from core.webinars import EDITABLE, create_webinar, edit_webinar
 from delivery.callbacks import WebinarDialog
 from delivery.outbox import Button, Buttons
 from locales import N_
 from models import BotPrompt, StreamType, User, Webinar, WebinarStatus
+from models.webinars import DEFAULT_REMINDER_OFFSETS
 
 router: Final[Routes] = Routes(__name__)
 
@@ -61,6 +76,14 @@ QUESTIONS = {
     ),
     "recording_url": N_("The recording's address, if there is one (0 for none)."),
     "chat": N_("The room's internal chat: on or off? (Only obs webinars have one.)"),
+    "attend_percent": N_(
+        "Who counts as attended: present at least what share of the live time, in % (1 to 100)?"
+    ),
+    "attend_minutes": N_("… or present at least how many minutes (0: the share alone decides)?"),
+    "reminders": N_(
+        "Reminders before the start, e.g. 24h,1h,10m (at most five, each from 1m to 14d), "
+        "or off for none?"
+    ),
 }
 LABELS = {
     "title": N_("Title"),
@@ -71,6 +94,15 @@ LABELS = {
     "stream_url": N_("Stream address"),
     "recording_url": N_("Recording"),
     "chat": N_("Internal chat"),
+    "attend_percent": N_("Attended: share of the live time, %"),
+    "attend_minutes": N_("… or minutes present"),
+    "reminders": N_("Reminders before the start"),
+}
+# What a new webinar gets unless the dialog's answer says otherwise.
+DEFAULTS = {
+    "attend_percent": str(DEFAULT_ATTEND_PERCENT),
+    "attend_minutes": str(DEFAULT_ATTEND_MINUTES),
+    "reminders": reminders_text(DEFAULT_REMINDER_OFFSETS),
 }
 
 
@@ -87,6 +119,9 @@ def current_values(webinar: Webinar) -> dict[str, str]:
         "stream_url": webinar.stream_url,
         "recording_url": webinar.recording_url or "",
         "chat": "on" if webinar.chat_enabled else "off",
+        "attend_percent": str(webinar.attend_min_percent),
+        "attend_minutes": str(webinar.attend_min_minutes),
+        "reminders": reminders_text(webinar.reminders),
     }
 
 
@@ -127,7 +162,7 @@ def _answer(step: str, text: str, values: dict[str, str], default_tz: str) -> di
         step == "recording_url" and text in ("-", "0")
     ):
         new[step] = ""
-    elif step in ("stream_type", "chat"):
+    elif step in ("stream_type", "chat", "reminders"):
         new[step] = text.strip().lower()
     else:
         new[step] = text
@@ -141,7 +176,7 @@ async def _begin(
     if not steps:
         await reply(html.escape(t(N_("This webinar can no longer be edited."))))
         return
-    values = current_values(webinar) if webinar else {}
+    values = current_values(webinar) if webinar else dict(DEFAULTS)
     data = {
         "step": steps[0],
         "steps": list(steps),
@@ -286,7 +321,9 @@ async def _save(
             )
             done = t(N_("Saved: “{title}”."))
         else:
-            draft = WebinarDraft(**values)
+            # An answer left at its default is not given: the webinar keeps following the
+            # defaults, as one made with the command line without these options does.
+            draft = WebinarDraft(**{k: v for k, v in values.items() if DEFAULTS.get(k) != v})
             webinar = await create_webinar(
                 hub, clock, draft, actor=user, default_tz=settings.timezone
             )

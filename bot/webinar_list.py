@@ -3,10 +3,10 @@
 One message lists them (a phone shows it whole, and one message is one thing to keep up
 to date): title, start in the speaker's time zone, status, and for a live one the people
 in the room and the chat's messages now. The buttons open what the reader's capabilities
-allow: Start/Stop/Cancel (`webinar_manage_status`), Chat and the room as a speaker
-(`webinar_manage_chat`), Edit and New (`webinar_create`), and — when there are AUTO
-webinars — their own screen (`bot/auto_series.py`). Rendering only: what a press does is
-`core/webinars.py`'s to decide.
+allow: Start/Stop/Cancel (`webinar_manage_status`), Chat, the room as a speaker and, while
+live, Open/Close offer (the room's form; `webinar_manage_chat`), Edit and New
+(`webinar_create`), and — when there are AUTO webinars — their own screen
+(`bot/auto_series.py`). Rendering only: what a press does is Core's to decide.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from delivery.callbacks import (
     ChatModeration,
     WebinarAction,
     WebinarDialog,
+    WebinarOffer,
     WebinarsRefresh,
 )
 from delivery.outbox import Button, Buttons
@@ -137,6 +138,8 @@ async def _describe(webinar: Webinar, t: Translate, zone: str, live: LiveRooms) 
             viewers=live.viewers(webinar.id), messages=await message_count(webinar.id)
         )
         lines.append("👥 " + html.escape(counts))
+        if webinar.offer_open:
+            lines.append("📣 " + html.escape(t(N_("The form is shown in the room."))))
     return lines
 
 
@@ -170,6 +173,14 @@ def _controls(
             )
         elif status is WebinarStatus.LIVE:
             rows.append((act("⏹ " + t(N_("Stop")), "stop"),))
+    if Capability.WEBINAR_MANAGE_CHAT in caps and status is WebinarStatus.LIVE:
+        # The speaker's call to action (`core/offers.py`): shown in every open room at once.
+        if webinar.offer_open:
+            data = WebinarOffer(webinar_id=webinar.id, action="close").pack()
+            rows.append((Button(f"🙈 {t(N_('Close offer'))} · {title}", callback=data),))
+        else:
+            data = WebinarOffer(webinar_id=webinar.id, action="open").pack()
+            rows.append((Button(f"📣 {t(N_('Open offer'))} · {title}", callback=data),))
     more: list[Button] = []
     if Capability.WEBINAR_MANAGE_CHAT in caps:
         more.append(Button("🎙 " + t(N_("Room")), url=links.speaker_room_link(webinar, user.id)))

@@ -20,7 +20,7 @@ from core.clock import Clock
 from core.hub import SignalHub
 from core.present import local, public_name
 from core.settings import Settings
-from core.webinar_rules import WebinarDraft, WebinarInvalid
+from core.webinar_rules import WebinarDraft, WebinarInvalid, reminders_text
 from core.webinars import Outcome, create_webinar, edit_webinar, find_webinar, set_status
 from models import User, Webinar, WebinarRegistration, WebinarStatus
 
@@ -46,7 +46,11 @@ REQUIRED_ON_CREATE = {"title", "start", "duration", "stream_type", "stream_url"}
 # `create --kind auto` only: a recording played on a schedule (`core/auto_webinars.py`).
 AUTO_OPTIONS: tuple[tuple[str, str, str], ...] = (
     ("--kind", "kind", "live (default) or auto: a recording played on a schedule"),
-    ("--schedule", "schedule", 'auto: "daily 19:00", "weekly mon,thu 19:00" or "dates …"'),
+    (
+        "--schedule",
+        "schedule",
+        'auto: "daily 19:00", "weekly mon,thu 19:00", "dates …" or "jit" (only just-in-time)',
+    ),
     ("--blackout", "blackout", "auto: local dates without a session, 2026-12-31,2027-01-01"),
     ("--recording-duration", "recording_duration", "auto: the recording's length in minutes"),
 )
@@ -67,6 +71,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     _draft_options(create, required=REQUIRED_ON_CREATE)
     for option, name, text in AUTO_OPTIONS:
         create.add_argument(option, dest=name, metavar="VALUE", help=text)
+    create.add_argument(
+        "--just-in-time",
+        dest="just_in_time",
+        action="store_const",
+        const="on",
+        help="auto: also a session starting within 15 minutes (at a quarter hour) for "
+        "whoever registers",
+    )
     create.set_defaults(webinar_command=cmd_create)
     cmds.add_parser("list", help="every webinar, the next first").set_defaults(
         webinar_command=cmd_list
@@ -115,7 +127,7 @@ async def cmd_create(
         return await _create_auto(args, settings, hub, clock)
     if kind != "live":
         return fail(f"--kind: unknown kind {args.kind!r}; one of: live, auto")
-    for option, name, _ in AUTO_OPTIONS[1:]:
+    for option, name, _ in (*AUTO_OPTIONS[1:], ("--just-in-time", "just_in_time", "")):
         if getattr(args, name) is not None:
             return fail(f"{option}: only for --kind auto")
     try:
@@ -139,6 +151,7 @@ async def _create_auto(
     draft = AutoDraft(
         **{name: getattr(args, name) for name in AUTO_FIELDS},
         **{name: getattr(args, name) for _, name, _ in AUTO_OPTIONS[1:]},
+        just_in_time=args.just_in_time,
     )
     try:
         series = await create_auto_series(
@@ -148,9 +161,12 @@ async def _create_auto(
         return _refusal(exc)
     sessions = await plan_sessions(hub, clock, series)
     print(f"created: {series.title} — auto, {series.tz}, {series.recording_duration_min} min")
+    print(f"page: {settings.base_url}/w/{series.slug}")
     for session in sessions:
         print(f"session: {_when(session)}  {settings.base_url}/w/{session.slug}")
-    if not sessions:
+    if series.schedule.get("jit"):
+        print("just-in-time: a session within 15 minutes for whoever registers on the page")
+    elif not sessions:
         print("no session in the next 7 days yet")
     print(series.slug)
     return 0
@@ -271,14 +287,10 @@ async def cmd_show(
 
 
 def _offsets(seconds: tuple[int, ...]) -> str:
-    """`86400, 600` → `24h, 10m` (as `--reminders` takes them)."""
+    """`86400, 600` → `24h, 10m before the start` (as `--reminders` takes them)."""
     if not seconds:
         return "off"
-    parts = []
-    for s in seconds:
-        unit, size = ("h", 3600) if s % 3600 == 0 else ("m", 60) if s % 60 == 0 else ("s", 1)
-        parts.append(f"{s // size}{unit}")
-    return ", ".join(parts) + " before the start"
+    return reminders_text(seconds).replace(",", ", ") + " before the start"
 
 
 def _person(user: User | None) -> str:

@@ -47,6 +47,7 @@ def _sql(
     columns: list[str],
     rows: int,
     returning: bool,
+    ignore_conflicts: bool = False,
 ) -> str:
     width = len(columns)
     if connection.capabilities.dialect == "postgres":
@@ -59,6 +60,8 @@ def _sql(
     names = ",".join(f'"{c}"' for c in columns)
     # Only names from the model's own metadata and placeholders: values are always bound.
     sql = f'INSERT INTO "{model._meta.db_table}" ({names}) VALUES {",".join(groups)}'  # noqa: S608
+    if ignore_conflicts:  # a row whose unique key exists is skipped (SQLite and PostgreSQL)
+        sql += " ON CONFLICT DO NOTHING"
     return sql + f' RETURNING "{model._meta.db_pk_column}"' if returning else sql
 
 
@@ -68,21 +71,26 @@ async def insert_rows(
     rows: Sequence[Mapping[str, Any]],
     *,
     returning_ids: bool = True,
+    ignore_conflicts: bool = False,
 ) -> list[int]:
     """Insert `rows` (field name → value) of `model`; return the new ids in row order.
+    With `ignore_conflicts`, a row whose unique key is taken is skipped (no ids then).
 
     Missing fields take the model's defaults. Ids come back sorted: both SQLite (rowid
     is the table's highest plus one) and PostgreSQL (one sequence, read row by row)
     number the rows of one INSERT in ascending order as they are written, which is the
     order of the VALUES list, even though RETURNING itself promises no order.
     """
+    if ignore_conflicts and returning_ids:
+        raise ValueError("skipped rows have no ids: ignore_conflicts needs returning_ids=False")
     cols = _columns(model)
     step = max(1, MAX_VALUES // len(cols))
     ids: list[int] = []
     for start in range(0, len(rows), step):
         chunk = rows[start : start + step]
         values = [_value(f, row, name, model) for row in chunk for name, _, f in cols]
-        sql = _sql(connection, model, [c for _, c, _ in cols], len(chunk), returning_ids)
+        columns = [c for _, c, _ in cols]
+        sql = _sql(connection, model, columns, len(chunk), returning_ids, ignore_conflicts)
         if returning_ids:
             result = await connection.execute_query_dict(sql, values)
             ids += sorted(int(next(iter(r.values()))) for r in result)

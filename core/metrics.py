@@ -95,6 +95,17 @@ ROOM_CONNECTIONS = Gauge(
     "Open live connections of webinar rooms.",
     registry=REGISTRY,
 )
+PRESENCE_REPORTS = Counter(
+    "funnel_presence_reports_total",
+    "Presence reports from webinar rooms (tracker v2), by result: present, absent (a "
+    "hidden or closed tab), closed (the webinar is over), or refused (token, not_yours, "
+    "session, bad_request).",
+    ["result"],
+    registry=REGISTRY,
+)
+PRESENCE_RESULTS = ("present", "absent", "closed", "token", "not_yours", "session", "bad_request")
+for _result in PRESENCE_RESULTS:  # shown at 0 from the start: a rate needs a first sample
+    PRESENCE_REPORTS.labels(_result)
 RETENTION_PRUNED = Counter(
     "funnel_retention_pruned_rows_total",
     "Rows pruned (or links and keys forgotten) by the retention job, by kind.",

@@ -222,6 +222,9 @@ class PresenceTracker:
         self._windows[window.webinar_id] = window
         end = window.ended_at if window.ended_at is not None else 0.0
         for lead in self.of(window.webinar_id):
+            # A tab silent past its timeout before the stop left at its last report, even
+            # when no flush has noticed it yet: it is not counted to the end.
+            self._expire(lead, window, end)
             lead.tabs.clear()
             if lead.since is not None:
                 self._end(lead, window, max(end, lead.counted_to))

@@ -34,7 +34,8 @@ _ZWJ = "\u200d"
 
 def utf16_length(text: str) -> int:
     """Telegram's length of plain text: UTF-16 code units (astral characters count two)."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    # The codec counts in C (a lone surrogate, as before, counts one).
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _width(ch: str) -> int:
@@ -87,6 +88,8 @@ def visible_length(source: str) -> int:
 def fit_html(source: str, limit: int = TEXT_LIMIT) -> str:
     """`source` (Telegram HTML: user values escaped) as is when it fits in `limit`, else cut
     to fit with "…", its open tags closed again."""
+    if 2 * len(source) <= limit:  # shows at most its own characters, two units each at most
+        return source
     tokens = _tokens(source)
     shown = "".join(t.shown for t in tokens if t.kind in ("ref", "text"))
     if utf16_length(shown) <= limit:

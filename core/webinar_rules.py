@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -144,6 +145,18 @@ def parse_int(value: str, field_name: str, low: int, high: int) -> int:
     return number
 
 
+def parse_attend_percent(value: str) -> int:
+    """The attendance rule's share of the live time, in % (`50` or `50%`)."""
+    return parse_int(value.strip().removesuffix("%"), "attend_percent", 1, 100)
+
+
+def parse_attend_minutes(value: str) -> int:
+    """The attendance rule's minutes (0: the share alone decides)."""
+    return parse_int(
+        value.strip().removesuffix("min").strip(), "attend_minutes", 0, DURATION_MAX_MIN
+    )
+
+
 REMINDERS_MAX = 5
 REMINDER_MAX_SECONDS = 14 * 24 * 3600
 
@@ -164,6 +177,17 @@ def parse_reminders(value: str) -> list[int]:
             "reminders", N_("at most {count} times, each from 1m to 14d"), count=REMINDERS_MAX
         )
     return sorted(seconds, reverse=True)
+
+
+def reminders_text(seconds: Sequence[int]) -> str:
+    """Seconds before the start → what `parse_reminders` takes back: `24h,1h,10m`, or `off`."""
+    if not seconds:
+        return "off"
+    parts = []
+    for s in seconds:
+        unit, size = ("h", 3600) if s % 3600 == 0 else ("m", 60) if s % 60 == 0 else ("s", 1)
+        parts.append(f"{s // size}{unit}")
+    return ",".join(parts)
 
 
 def parse_stream_type(value: str) -> StreamType:
@@ -267,6 +291,9 @@ STEP_FIELDS: dict[str, tuple[str, ...]] = {
     "stream_url": ("stream_url",),
     "recording_url": ("recording_url",),
     "chat": ("chat",),
+    "attend_percent": ("attend_percent",),
+    "attend_minutes": ("attend_minutes",),
+    "reminders": ("reminders",),
 }
 
 
@@ -299,5 +326,11 @@ def check_step(step: str, values: dict[str, str], now: float) -> None:
             parse_url(values["recording_url"], "recording_url")
     elif step == "chat":
         check_chat(parse_stream_type(values.get("stream_type", "")), values.get("chat") or None)
+    elif step == "attend_percent":
+        parse_attend_percent(values.get("attend_percent", ""))
+    elif step == "attend_minutes":
+        parse_attend_minutes(values.get("attend_minutes", ""))
+    elif step == "reminders":
+        parse_reminders(values.get("reminders", ""))
     else:
         raise ValueError(f"no such step: {step}")

@@ -39,6 +39,8 @@ from core.webinar_rules import (
     check_chat,
     check_stream_url,
     clean_text,
+    parse_attend_minutes,
+    parse_attend_percent,
     parse_int,
     parse_reminders,
     parse_slug,
@@ -59,11 +61,13 @@ TRANSITIONS: Mapping[WebinarStatus, frozenset[WebinarStatus]] = {
     WebinarStatus.FINISHED: frozenset(),
     WebinarStatus.CANCELLED: frozenset(),
 }
-# Fields that may change in each status (the recording is added after the webinar).
+# Fields that may change in each status (the recording is added after the webinar; the
+# attendance rule is applied at the stop, so a speaker may still adjust it while live).
 EDITABLE: Mapping[WebinarStatus, frozenset[str]] = {
     WebinarStatus.SCHEDULED: frozenset(WebinarDraft().__dict__) - {"given"},
     WebinarStatus.LIVE: frozenset(
         {"title", "description", "stream_url", "recording_url", "chat", "speaker"}
+        | {"attend_percent", "attend_minutes"}
     ),
     WebinarStatus.FINISHED: frozenset({"title", "description", "recording_url"}),
     WebinarStatus.CANCELLED: frozenset(),
@@ -142,13 +146,9 @@ def _values(draft: WebinarDraft, current: Webinar | None, now: float) -> dict[st
     if "duration" in given:
         values["duration_min"] = parse_int(draft.duration or "", "duration", 1, DURATION_MAX_MIN)
     if "attend_percent" in given:
-        values["attend_min_percent"] = parse_int(
-            draft.attend_percent or "", "attend_percent", 1, 100
-        )
+        values["attend_min_percent"] = parse_attend_percent(draft.attend_percent or "")
     if "attend_minutes" in given:
-        values["attend_min_minutes"] = parse_int(
-            draft.attend_minutes or "", "attend_minutes", 0, DURATION_MAX_MIN
-        )
+        values["attend_min_minutes"] = parse_attend_minutes(draft.attend_minutes or "")
     stream_type = (
         parse_stream_type(draft.stream_type)
         if draft.stream_type is not None

@@ -141,6 +141,13 @@ class ChatModeration(CallbackData, prefix="wbm"):
     item: Annotated[int, Field(ge=0, le=MAX_ID)] = 0
 
 
+class WebinarOffer(CallbackData, prefix="wbo"):
+    """Show (`open`) or hide (`close`) the speaker's form in a live webinar's rooms."""
+
+    webinar_id: Id
+    action: Literal["open", "close"]
+
+
 class WebinarDialog(CallbackData, prefix="wbd"):
     """The guided create/edit dialog: start it (`new`, `edit`), or decide on its preview."""
 
@@ -177,6 +184,7 @@ FAMILIES: tuple[type[CallbackData], ...] = (
     WebinarAction,
     WebinarsRefresh,
     ChatModeration,
+    WebinarOffer,
     WebinarDialog,
     AutoSeriesScreen,
 )

@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 BOOKKEEPING_RETRY = 5.0  # seconds: the database refused to record an outcome; try again
 FULL_SYNC_SECONDS = 30.0
 FINISH_SECONDS = 5.0  # the longest `finish_inflight` waits for calls already made
+# Enough requests in flight to cover Telegram's round trip at 30/s, and few enough that
+# an urgent message waits behind at most ~0.4 s of reserved slots.
+CONCURRENCY = 12
 
 
 class OutboxSender:
@@ -50,9 +53,7 @@ class OutboxSender:
         settings: Settings,
         *,
         poll_seconds: float = 0.2,
-        # Enough requests in flight to cover Telegram's round trip at 30/s, and few
-        # enough that an urgent message waits behind at most ~0.4 s of reserved slots.
-        concurrency: int = 12,
+        concurrency: int = CONCURRENCY,
         pace: RealTime | None = None,
     ) -> None:
         """`clock` dates rows and retries; `pace` spaces requests in real time."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from functools import partial
 
 from core.events import (
     CoreLeadBound,
@@ -13,15 +14,11 @@ from core.events import (
 )
 from core.hub import BatchHandler, Delivery, SignalHub
 from core.present import short_time, utm_text
-from delivery.outbox import Button, OutgoingMessage, enqueue
+from delivery.outbox import Button, OutgoingMessage, enqueue_many
 from handlers.deps import Deps
-from handlers.partner_webinar_notices import (
-    webinar_line,
-    webinar_of_first_touch,
-    webinars_of_first_touch,
-)
+from handlers.partner_webinar_notices import webinar_line, webinars_of_first_touch
 from locales import N_
-from models import LeadEntry, Priority, Role, User, Webinar
+from models import LeadEntry, Priority, Role, User
 
 
 class FunnelConsumers:
@@ -48,45 +45,48 @@ class FunnelConsumers:
 
     async def notify_partner_of_new_lead(self, event: CoreLeadCreated, d: Delivery) -> None:
         """Tell the referring partner (or, with none, the admins) about a new lead at once."""
-        lead = await LeadEntry.get(id=event.lead_id)
-        recipients = await self._recipients(lead)
-        webinar = await webinar_of_first_touch(lead.id)  # one notice for both facts
-        async with self.deps.hub.transaction() as tx:
-            for user_chat, locale in recipients:
-                await enqueue(
-                    tx.connection,
-                    self.deps.clock,
-                    key=f"{d.key}:{user_chat}",
-                    message=self._lead_notice(lead, user_chat, locale, webinar),
-                    priority=Priority.CRITICAL,
-                    lead_id=lead.id,
-                )
+        await self.notify_partners_of_new_leads([(event, d)])
 
     async def notify_partners_of_new_leads(
         self, work: list[tuple[CoreLeadCreated, Delivery]]
     ) -> None:
-        """`notify_partner_of_new_lead` for many leads: three queries and one commit."""
+        """`notify_partner_of_new_lead` for many leads: a few queries, one insert, one commit."""
         leads = {
             lead.id: lead
             for lead in await LeadEntry.filter(id__in=[event.lead_id for event, _ in work])
         }
         partner_ids = {lead.partner_id for lead in leads.values() if lead.partner_id}
-        partners = {u.id: u for u in await User.filter(id__in=list(partner_ids))}
+        partners = (
+            {u.id: u for u in await User.filter(id__in=list(partner_ids))} if partner_ids else {}
+        )
         admins = await self._admin_chats()
         webinars = await webinars_of_first_touch(list(leads))  # one notice for both facts
+        notices: list[tuple[str, OutgoingMessage]] = []
+        lead_ids: dict[str, int] = {}
+        lines: dict[tuple[int, str], str] = {}  # a campaign's leads share one webinar's line
+        for event, d in work:
+            lead = leads[event.lead_id]
+            webinar = webinars.get(lead.id)
+            for user_chat, locale in self._recipients_of(lead, partners, admins):
+                key = f"{d.key}:{user_chat}"
+                line = None
+                if webinar is not None:
+                    if (webinar.id, locale) not in lines:
+                        t = partial(self.deps.texts, locale)
+                        lines[webinar.id, locale] = webinar_line(webinar, t, locale)
+                    line = lines[webinar.id, locale]
+                notices.append((key, self._lead_notice(lead, user_chat, locale, line)))
+                lead_ids[key] = lead.id
         async with self.deps.hub.transaction() as tx:
-            for event, d in work:
-                lead = leads[event.lead_id]
-                webinar = webinars.get(lead.id)
-                for user_chat, locale in self._recipients_of(lead, partners, admins):
-                    await enqueue(
-                        tx.connection,
-                        self.deps.clock,
-                        key=f"{d.key}:{user_chat}",
-                        message=self._lead_notice(lead, user_chat, locale, webinar),
-                        priority=Priority.CRITICAL,
-                        lead_id=lead.id,
-                    )
+            # One insert for the batch's notices; a key queued before (a batch redone
+            # after a crash) is skipped, as `enqueue` would.
+            await enqueue_many(
+                tx.connection,
+                self.deps.clock,
+                notices,
+                priority=Priority.CRITICAL,
+                lead_ids=lead_ids,
+            )
 
     async def start_welcome_for_web_form_lead(self, event: CoreLeadCreated, d: Delivery) -> None:
         """A new web_form lead starts the `welcome` scenario (scenario_start)."""
@@ -132,11 +132,6 @@ class FunnelConsumers:
 
     # ---- the notice ---------------------------------------------------------------------
 
-    async def _recipients(self, lead: LeadEntry) -> list[tuple[int, str]]:
-        partner = await User.get_or_none(id=lead.partner_id) if lead.partner_id else None
-        partners = {partner.id: partner} if partner is not None else {}
-        return self._recipients_of(lead, partners, await self._admin_chats())
-
     def _recipients_of(
         self, lead: LeadEntry, partners: dict[int, User], admins: list[tuple[int, str]]
     ) -> list[tuple[int, str]]:
@@ -155,7 +150,7 @@ class FunnelConsumers:
         return sorted(chats.items())
 
     def _lead_notice(
-        self, lead: LeadEntry, chat_id: int, locale: str, webinar: Webinar | None
+        self, lead: LeadEntry, chat_id: int, locale: str, webinar_text: str | None
     ) -> OutgoingMessage:
         def t(msgid: str) -> str:
             return self.deps.texts(locale, msgid)
@@ -175,8 +170,8 @@ class FunnelConsumers:
             lines.append(f"{html.escape(t(N_('Referral code')))}: {html.escape(lead.ref)}")
         when = short_time(lead.first_touch_at, zone)
         lines.append(f"{html.escape(t(N_('Time')))}: {when} ({zone})")
-        if webinar is not None:
-            lines.append(webinar_line(webinar, t, locale))
+        if webinar_text is not None:  # the webinar the lead's first form registered for
+            lines.append(webinar_text)
         # Imported here: callback data is aiogram's, and the command line, which builds
         # this hub's subscriptions too, must start without importing aiogram (~7 s).
         from delivery.callbacks import LeadCard

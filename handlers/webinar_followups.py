@@ -16,7 +16,7 @@ from core.events import (
     PostWebinarRoute,
     ScenarioStart,
 )
-from core.hub import Delivery, SignalHub
+from core.hub import BatchHandler, Delivery, SignalHub
 from handlers.deps import Deps
 
 REMINDERS = "webinar_reminders"
@@ -31,26 +31,39 @@ class WebinarFollowUps:
 
     def subscribe(self, hub: SignalHub) -> None:
         # The subscriber's name is stored with each delivery: renaming one is a migration.
+        # A burst of registrations (an ad campaign) is handled in batches.
+        batches: dict[object, BatchHandler] = {
+            self.start_reminders_of_registrant: self.start_reminders_of_registrants
+        }
         for event, handler in (
             ("client_webinar_registered", self.start_reminders_of_registrant),
             ("core_webinar_updated", self.move_reminders_of_rescheduled_webinar),
             ("core_webinar_set_status", self.wake_reminders_on_webinar_status),
             ("post_webinar_route", self.start_post_webinar_follow_up),
         ):
-            hub.subscribe(event, handler, name=handler.__name__)
+            hub.subscribe(event, handler, name=handler.__name__, batch=batches.get(handler))
 
     async def start_reminders_of_registrant(
         self, event: ClientWebinarRegistered, d: Delivery
     ) -> None:
         """A registration starts the lead's `webinar_reminders` (scenario_start)."""
-        await self.deps.hub.publish(
+        await self.start_reminders_of_registrants([(event, d)])
+
+    async def start_reminders_of_registrants(
+        self, work: list[tuple[ClientWebinarRegistered, Delivery]]
+    ) -> None:
+        """A burst of registrations: their `scenario_start`s published in one transaction."""
+        starts = [
             ScenarioStart(
                 timestamp=event.timestamp,
                 scenario=REMINDERS,
                 lead_id=event.lead_id,
                 subject=event.webinar_id,
             )
-        )
+            for event, _ in work
+        ]
+        async with self.deps.hub.transaction() as tx:
+            await tx.publish_many(starts)
 
     async def move_reminders_of_rescheduled_webinar(
         self, event: CoreWebinarUpdated, d: Delivery

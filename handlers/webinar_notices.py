@@ -25,7 +25,7 @@ from core.events import (
     CoreWebinarSetStatus,
     CoreWebinarUpdated,
 )
-from core.hub import Delivery, SignalHub
+from core.hub import BatchHandler, Delivery, SignalHub
 from core.links import Links
 from delivery.outbox import Button, OutgoingMessage, enqueue, enqueue_many
 from handlers.deps import Deps
@@ -96,24 +96,47 @@ class WebinarNoticeConsumers:
 
     def subscribe(self, hub: SignalHub) -> None:
         # The subscriber's name is stored with each delivery: renaming one is a migration.
+        # A burst of registrations (an ad campaign) is handled in batches.
+        batches: dict[object, BatchHandler] = {
+            self.confirm_webinar_registration: self.confirm_webinar_registrations
+        }
         for event, handler in (
             ("client_webinar_registered", self.confirm_webinar_registration),
             ("core_lead_bound", self.confirm_webinar_registrations_of_bound_lead),
             ("core_webinar_set_status", self.tell_registrants_of_cancellation),
             ("core_webinar_updated", self.tell_registrants_of_new_time),
         ):
-            hub.subscribe(event, handler, name=handler.__name__)
+            hub.subscribe(event, handler, name=handler.__name__, batch=batches.get(handler))
 
     async def confirm_webinar_registration(
         self, event: ClientWebinarRegistered, d: Delivery
     ) -> None:
         """The lead gets the date, time and their room button (at binding, if not bound)."""
-        lead = await LeadEntry.get_or_none(id=event.lead_id)
-        webinar = await Webinar.get_or_none(id=int(event.webinar_id))
-        if lead is None or webinar is None or lead.chat_id is None:
-            return  # no chat yet: `core_lead_bound` sends it
+        await self.confirm_webinar_registrations([(event, d)])
+
+    async def confirm_webinar_registrations(
+        self, work: list[tuple[ClientWebinarRegistered, Delivery]]
+    ) -> None:
+        """A burst of registrations: leads and webinars read at once, the confirmations of
+        those with a chat queued in one transaction (a form's new leads have none yet)."""
+        leads = {
+            lead.id: lead
+            for lead in await LeadEntry.filter(id__in=[event.lead_id for event, _ in work])
+        }
+        wanted = {int(event.webinar_id) for event, _ in work}
+        webinars = {w.id: w for w in await Webinar.filter(id__in=list(wanted))}
+        todo = [
+            (webinars[int(event.webinar_id)], leads[event.lead_id])
+            for event, _ in work
+            if event.lead_id in leads
+            and int(event.webinar_id) in webinars
+            and leads[event.lead_id].chat_id is not None  # else `core_lead_bound` sends it
+        ]
+        if not todo:
+            return
         async with self.deps.hub.transaction() as tx:
-            await self.tell_registrant(tx.connection, webinar, lead)
+            for webinar, lead in todo:
+                await self.tell_registrant(tx.connection, webinar, lead)
 
     async def confirm_webinar_registrations_of_bound_lead(
         self, event: CoreLeadBound, d: Delivery

@@ -81,3 +81,21 @@ def test_auto_options_are_refused_for_a_live_webinar(
 ) -> None:
     code, _, err = run(capsys, "create", "--schedule", "daily 19:00")
     assert (code, err) == (2, "error: --schedule: only for --kind auto\n")
+
+
+def test_a_just_in_time_series_plans_nothing_ahead_and_says_where_its_page_is(
+    cli_db: str,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = [a if a != "daily 19:00" else "jit" for a in AUTO]
+    code, out, err = run(capsys, *args)
+    assert (code, err) == (0, "")
+    assert "page: " in out
+    assert "/w/auto-b-webinar-b" in out
+    assert "just-in-time: a session within 15 minutes" in out
+    assert read(cli_db) == ([], [])  # sessions come when visitors register
+    code, out, err = run(capsys, *AUTO, "--slug", "with-jit", "--just-in-time")
+    assert (code, err) == (0, "")
+    assert sum(line.startswith("session: ") for line in out.splitlines()) == 7
+    code, _, err = run(capsys, "create", "--just-in-time")
+    assert (code, err) == (2, "error: --just-in-time: only for --kind auto\n")

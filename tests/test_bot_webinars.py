@@ -270,7 +270,7 @@ async def test_the_guided_dialog_creates_and_edits_a_webinar(
     async with product(**FAST) as rt:
         mary = await person(fake, "Mary", Role.SPEAKER)
         (first,) = await say(fake, mary.id, "/newwebinar")
-        assert first["text"].startswith("Step 1 of 8. The webinar's title?")
+        assert first["text"].startswith("Step 1 of 11. The webinar's title?")
         r = await answer_steps(
             fake,
             mary,
@@ -287,17 +287,18 @@ async def test_the_guided_dialog_creates_and_edits_a_webinar(
             "0",
             "on",  # two chats for one webinar: refused
             "off",
+            *["-"] * 3,  # the default attendance rule and reminders
         )
-        assert r[0].startswith("Step 2 of 8.")
+        assert r[0].startswith("Step 2 of 11.")
         assert r[2].startswith("⚠️ 'вчера' is not a date and time like 2026-12-01T19:00")
-        assert "Step 3 of 8." in r[2]
+        assert "Step 3 of 11." in r[2]
         assert r[4].startswith("⚠️ a whole number from 1 to 1440")
         assert r[6].startswith("⚠️ unknown stream type 'skype'; one of: obs, zoom, telegram")
         assert r[8].startswith("⚠️ a zoom webinar needs a link to zoom.us")
         assert r[11].startswith(
             "⚠️ a zoom webinar's chat is the platform's own: two chats for one webinar"
         )
-        assert "Step 8 of 8." in r[11]
+        assert "Step 8 of 11." in r[11]
         preview = fake.bot_messages(mary.id)[-1]
         assert preview["text"].startswith("Create the webinar?")
         assert "Title: <b>Партнёрство</b> 2027" in preview["text"]  # as text
@@ -312,6 +313,8 @@ async def test_the_guided_dialog_creates_and_edits_a_webinar(
         assert webinar.tz == "Asia/Yekaterinburg"
         assert (webinar.stream_type, webinar.chat_enabled) == ("zoom", False)
         assert webinar.recording_url is None
+        assert webinar.reminder_offsets is None  # "-" kept the defaults, as the CLI does
+        assert (webinar.attend_min_percent, webinar.attend_min_minutes) == (50, 20)
         done = fake.world.chat(mary.id).messages[preview["message_id"]]["text"]
         assert done.startswith("Created: “<b>Партнёрство</b> 2027”.")
         assert f"/w/{webinar.slug}" in done
@@ -325,7 +328,7 @@ async def test_the_guided_dialog_creates_and_edits_a_webinar(
         (asked_message,) = await fake.wait_for_messages(mary.id, after=preview["message_id"])
         asked = asked_message["text"]
         assert "Now: <b>Партнёрство</b> 2027. Send - to keep it." in asked
-        await answer_steps(fake, mary, "Партнёрство", *["-"] * 7)
+        await answer_steps(fake, mary, "Партнёрство", *["-"] * 10)
         preview = fake.bot_messages(mary.id)[-1]
         assert preview["text"].startswith("Edit the webinar?")
         await press(fake, mary.id, preview["message_id"], f"wbd:save:{webinar.id}")

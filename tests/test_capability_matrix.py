@@ -54,6 +54,7 @@ ACTIONS = (
     Action("approve a profile", (C.APPROVE_PROFILES,), press="prof:999999:approve"),
     Action("start a webinar", (C.WEBINAR_MANAGE_STATUS,), press="wbc:999999:start"),
     Action("close a webinar's chat", (C.WEBINAR_MANAGE_CHAT,), press="wbm:999999:close:0"),
+    Action("open the room's form", (C.WEBINAR_MANAGE_CHAT,), press="wbo:999999:open"),
     Action("new webinar button", (C.WEBINAR_CREATE,), press="wbd:new:0"),
     Action("/newwebinar", (C.WEBINAR_CREATE,), command="/newwebinar"),
 )

@@ -125,12 +125,14 @@ async def test_metrics_names_behind_the_token_and_on_their_port(
         "funnel_scenario_step_lateness_seconds",
         "funnel_scenario_oldest_overdue_seconds",
         "funnel_room_viewers",
+        "funnel_presence_reports_total",
         "funnel_retention_pruned_rows_total",
     ):
         assert f"\n# TYPE {name.removesuffix('_bucket')} " in text or name in text, name
     assert 'route="form"' in text  # the route's name, never the raw path
     assert 'funnel_outbox_backlog_messages{priority="9"}' in text
     assert 'method="GetMe",outcome="ok"' in text
+    assert 'funnel_presence_reports_total{result="present"}' in text
 
 
 async def test_metrics_are_off_without_a_token(

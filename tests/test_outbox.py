@@ -14,6 +14,7 @@ from core.hub import SignalHub
 from core.settings import Settings
 from delivery.outbox import Button, OutgoingMessage, enqueue, enqueue_many
 from delivery.pacing import RealTime
+from delivery.sender import CONCURRENCY as SENDER_CONCURRENCY
 from delivery.sender import OutboxSender
 from models import EventRecord, OutboxMessage, OutboxStatus, Priority, TelegramChat
 from sandbox import ApiCall, BotApiError, FakeTelegram, RateLimiter, RateLimits
@@ -241,7 +242,11 @@ async def test_time_critical_messages_overtake_bulk(
     await sender.drain()
     await bot.session.close()
     order = [c.chat_id for c in tg.calls if c.method == "sendMessage"]
-    assert order[0] == chats[-1]
+    # The reminder, queued last, goes in the first pass of concurrent sends (the best
+    # pacing slot is its own); within that pass a slower database claim may let a bulk
+    # message's request land a few milliseconds earlier, so "first" is not guaranteed.
+    assert chats[-1] in order[:SENDER_CONCURRENCY], order.index(chats[-1])
+    assert len(order) == len(set(order)) == 60
 
 
 async def test_many_messages_are_queued_once_however_often_a_broadcast_is_retried(

@@ -95,6 +95,20 @@ def test_only_live_time_counts() -> None:
     assert [g.at for g in leaving] == [T0 + 50]
 
 
+def test_a_tab_silent_before_the_stop_is_not_counted_to_the_end() -> None:
+    tracker = PresenceTracker()
+    tracker.set_window(LIVE)
+    for t in range(0, 31, 15):
+        tracker.report(LIVE, 7, "a", "visible", T0 + t)
+    tracker.report(LIVE, 8, "a", "visible", T0 + 290)  # still there when it stops
+    # Lead 7's network drops after T0 + 30; no flush runs before the stop at T0 + 300.
+    tracker.finish(Window(1, started_at=T0, ended_at=T0 + 300))
+    rows, leaving = tracker.collect(T0 + 400)
+    watched = {r.lead.lead_id: r.seconds for r in rows}
+    assert watched == {7: 30, 8: 10}
+    assert sorted((g.lead_id, g.at) for g in leaving) == [(7, T0 + 30), (8, T0 + 300)]
+
+
 def test_hidden_stops_counting_unless_the_platform_was_opened() -> None:
     zoom = Window(1, started_at=T0, ended_at=None, external=True)
     tracker = PresenceTracker()

@@ -195,3 +195,47 @@ def test_reminder_offsets_are_set_shown_and_checked(
     assert run(capsys, "edit", slug, "--reminders", "30s")[0] == 2
     assert run(capsys, "edit", slug, "--reminders", "24h,1h,10m")[0] == 0
     assert read(cli_db)[1][0].reminders == (86400, 3600, 600)
+
+
+def test_a_command_that_publishes_gives_each_subscriber_its_delivery(
+    cli_db: str,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The command line wires the consumers only when it publishes (`wire_later`): every
+    event it stores still has one delivery row per subscriber, as the service's have."""
+    import asyncio
+
+    from core import db
+    from core.clock import SystemClock
+    from core.hub import SignalHub
+    from core.settings import load_settings
+    from models import EventDelivery
+
+    slug = run(capsys, *CREATE)[1].splitlines()[-1]
+    assert run(capsys, "edit", slug, "--duration", "60")[0] == 0
+    assert run(capsys, "set-status", slug, "live")[0] == 0
+    hub = SignalHub(SystemClock(), dispatch=False)
+    main.wire(load_settings(), SystemClock(), hub)
+
+    def subscribers(name: str) -> list[str]:
+        return sorted(s.name for s in hub.subscriptions if s.event == name)
+
+    async def deliveries() -> list[tuple[str, list[str]]]:
+        await db.open_database(cli_db)
+        try:
+            found: list[tuple[str, list[str]]] = []
+            for event in await EventRecord.all().order_by("id"):
+                rows = EventDelivery.filter(event_id=event.id).values_list("subscriber", flat=True)
+                found.append((event.name, sorted(str(name) for name in await rows)))
+            return found
+        finally:
+            await db.close_database()
+
+    found = asyncio.run(deliveries())
+    assert [name for name, _ in found] == [
+        "core_webinar_created",
+        "core_webinar_updated",
+        "core_webinar_set_status",
+    ]
+    assert found == [(name, subscribers(name)) for name, _ in found]
+    assert subscribers("core_webinar_set_status")  # the service does consume it

@@ -287,7 +287,14 @@ async def test_rescheduling_is_an_event_with_the_previous_start(
         await edit_webinar(
             hub, clock, webinar.id, WebinarDraft(start="2026-12-03 20:30"), actor=None
         )
+    # Its attendance rule is applied at the stop: still adjustable while live, not after.
+    ruled, _ = await edit_webinar(
+        hub, clock, webinar.id, WebinarDraft(attend_percent="30"), actor=None
+    )
+    assert ruled.attend_min_percent == 30
     await set_status(hub, clock, webinar.id, S.FINISHED, actor=None)
+    with pytest.raises(WebinarInvalid):
+        await edit_webinar(hub, clock, webinar.id, WebinarDraft(attend_minutes="5"), actor=None)
     done, _ = await edit_webinar(
         hub, clock, webinar.id, WebinarDraft(recording_url="https://example.com/r"), actor=None
     )

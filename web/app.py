@@ -12,6 +12,8 @@ from core.links import Links
 from core.live import LiveRooms
 from core.presence import PresenceTracker
 from core.settings import Settings, parse_rate
+from core.shared_read import SharedRead
+from core.webinars import next_scheduled
 from locales import load_translations
 from web import keys
 from web.deadlines import BODY_DEADLINE, body_deadline
@@ -55,6 +57,7 @@ def create_app(
     app[keys.FORM_LIMITER] = RateLimiter(limit, period, clock)
     app[keys.VISIT_LIMITER] = RateLimiter(*parse_rate(settings.ref_visit_rate), clock)
     app[keys.PHOTOS] = PhotoCache()
+    app[keys.NEXT_WEBINAR] = SharedRead(lambda: next_scheduled(clock))
     setup_routes(app)
     setup_room(
         app,

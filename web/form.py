@@ -17,7 +17,6 @@ from multidict import MultiDict
 from core import metrics
 from core.contact import UTM_KEYS, Contact, ContactError, normalise
 from core.ingest import core_ingest_event
-from core.webinars import next_scheduled
 from models import LeadTouch, Webinar
 from web import csrf, handoff, keys
 from web.bodies import is_checked, raw_contact
@@ -45,8 +44,9 @@ async def form_page(request: web.Request) -> web.Response:
 
 async def submit(request: web.Request) -> web.StreamResponse:
     """POST /: CSRF and rate limit were checked by `security.form_guard`."""
-    # What the visitor's page named is not trusted: the next webinar is looked up now.
-    webinar = await next_scheduled(request.app[keys.CLOCK])
+    # What the visitor's page named is not trusted: the next webinar is looked up now
+    # (by a read that began after this request came, shared with those beside it).
+    webinar = await request.app[keys.NEXT_WEBINAR].get()
     submitted = read_contact(request, webinar_id=webinar.webinar_id if webinar else None)
     if isinstance(submitted, Refused):
         # 422 (not 200): the page is the form again, and scripts and load tests can
@@ -107,7 +107,7 @@ async def _render_root(
     consent: bool,
     status: int,
 ) -> web.Response:
-    webinar = await next_scheduled(request.app[keys.CLOCK])
+    webinar = await request.app[keys.NEXT_WEBINAR].get()
     action = request.app.router["form"].url_for().with_query(lang=request_lang(request))
     extra = {"action": str(action), "next_webinar": webinar}
     return render_form(

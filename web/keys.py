@@ -14,6 +14,8 @@ from core.links import Links
 from core.live import LiveRooms
 from core.presence import PresenceTracker
 from core.settings import Settings
+from core.shared_read import SharedRead
+from models import Webinar
 from web.photos import PhotoCache
 from web.ratelimit import RateLimiter
 from web.room_writers import RoomWriters
@@ -27,6 +29,8 @@ TRANSLATIONS = web.AppKey[dict[str, GNUTranslations]]("translations")
 FORM_LIMITER = web.AppKey("form_limiter", RateLimiter)
 VISIT_LIMITER = web.AppKey("visit_limiter", RateLimiter)
 PHOTOS = web.AppKey("photos", PhotoCache)
+# The webinar `/` registers for, read once for all the submissions waiting on it.
+NEXT_WEBINAR = web.AppKey[SharedRead[Webinar | None]]("next_webinar")
 # The webinar room: its live connections, chat posting, and Mini App sign-in.
 LIVE = web.AppKey("live", LiveRooms)
 ROOM_WRITERS = web.AppKey("room_writers", RoomWriters)

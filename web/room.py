@@ -7,6 +7,10 @@ records the entry, a room session cookie is set and the browser goes to
 forged or another webinar's token, an expired one, a speaker link of someone who no
 longer moderates. Nothing is recorded for a refused link.
 
+An AUTO session's room plays the recording in step with its timeline: the page carries
+`sync` (the planned start) and the server's clock (`now`), and the script starts the
+player at now − start and keeps it from running ahead of that (`web/static/room.js`).
+
 Link preview robots (Telegram's among them) open links they see in messages: they get
 the redirect but record no entry and no session, so a link that merely appeared in a
 chat does not count as the lead having come in.
@@ -25,7 +29,7 @@ from core.roles import Capability, can
 from core.room import enter_room, player_for, room_view
 from core.room_tokens import RoomTokens, TokenKind, link_expires_at
 from locales import N_
-from models import LeadEntry, StreamType, User, Webinar
+from models import LeadEntry, StreamType, User, Webinar, WebinarKind
 from web import csrf, keys
 from web.i18n import gettext, request_lang
 from web.pages import CSP, render
@@ -233,6 +237,8 @@ def _room(
         "state": view.to_json(),
         "me": me,
         "now": app[keys.CLOCK].now(),
+        # AUTO: the recording plays as if live, from this start on (the server's clock).
+        "sync": WebinarKind(webinar.kind) is WebinarKind.AUTO,
         "csrf": token,
         "token": token_of_lead,
         "lang": request_lang(request),

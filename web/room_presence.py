@@ -10,6 +10,9 @@ another webinar (or a forged one) is refused, and so is one of another lead than
 browser's room session — 403 with a JSON body saying which. The token is also why no
 CSRF token is needed here: another site cannot read it, and sendBeacon sends no header.
 
+Each report is counted in `funnel_presence_reports_total{result}` (`core/metrics.py`):
+a rise of the refusals is a broken page or someone forging reports.
+
 Reports cost no database row: the webinar's id is cached by slug, its live time is the
 tracker's, and the tracker (`core/presence.py`) only updates memory. A background task
 flushes it every `FLUSH_SECONDS` and once more when the service stops; at start it
@@ -27,6 +30,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from core import metrics
 from core.presence import FLUSH_SECONDS, PresenceTracker, Window
 from core.presence_store import flush, platform_opened, recover, window_of
 from core.room_tokens import RoomTokens, TokenKind
@@ -77,53 +81,64 @@ async def _window(request: web.Request) -> Window:
     return window
 
 
-async def _lead(
-    request: web.Request, window: Window
-) -> tuple[int, dict[str, object]] | web.Response:
-    """The lead a report is from, and its body; or the refusal to answer."""
+class Refused(Exception):
+    """A report not taken: `error` names why (a key of `REFUSALS`)."""
+
+    def __init__(self, error: str, status: int = 403) -> None:
+        super().__init__(error)
+        self.error = error
+        self.status = status
+
+
+async def _lead(request: web.Request, window: Window) -> tuple[int, dict[str, object]]:
+    """The lead a report is from, and its body; `Refused` when it is not to be taken."""
     try:
         body = loads_object(await request.read(), max_keys=10)
     except JsonError:
-        return _refuse(request, "bad_request", 400)
+        raise Refused("bad_request", 400) from None
     token = body.get("token")
     if not isinstance(token, str):
-        return _refuse(request, "bad_request", 400)
+        raise Refused("bad_request", 400)
     tokens = RoomTokens(request.app[keys.SETTINGS].secret_key)
     lead_id = tokens.read(TokenKind.LEAD, window.webinar_id, token)
     if lead_id is None:
-        return _refuse(request, "token")
+        raise Refused("token")
     session = session_in(request, window.webinar_id)
     if session is None:
-        return _refuse(request, "session")
+        raise Refused("session")
     if session.speaker or session.subject_id != lead_id:
-        return _refuse(request, "not_yours")
+        raise Refused("not_yours")
     return lead_id, body
 
 
 async def report(request: web.Request) -> web.Response:
     """POST /w/<slug>/room/presence."""
     window = await _window(request)
-    found = await _lead(request, window)
-    if isinstance(found, web.Response):
-        return found
-    lead_id, body = found
+    try:
+        lead_id, body = await _lead(request, window)
+    except Refused as refused:
+        metrics.PRESENCE_REPORTS.labels(refused.error).inc()
+        return _refuse(request, refused.error, refused.status)
     tab, state = body.get("tab"), body.get("state")
     if not isinstance(tab, str) or not _TAB.match(tab) or state not in STATES:
+        metrics.PRESENCE_REPORTS.labels("bad_request").inc()
         return _refuse(request, "bad_request", 400)
     if not window.open:  # finished or cancelled: the room stops reporting
+        metrics.PRESENCE_REPORTS.labels("closed").inc()
         return web.json_response({"ok": True, "present": False, "stop": True})
     now = request.app[keys.CLOCK].now()
     present = request.app[keys.PRESENCE].report(window, lead_id, tab, str(state), now)
+    metrics.PRESENCE_REPORTS.labels("present" if present else "absent").inc()
     return web.json_response({"ok": True, "present": present})
 
 
 async def platform(request: web.Request) -> web.Response:
     """POST /w/<slug>/room/platform: the click on "open in Zoom/Telegram"."""
     window = await _window(request)
-    found = await _lead(request, window)
-    if isinstance(found, web.Response):
-        return found
-    lead_id, _ = found
+    try:
+        lead_id, _ = await _lead(request, window)
+    except Refused as refused:
+        return _refuse(request, refused.error, refused.status)
     if not (window.open and window.external):
         return web.json_response({"ok": True, "recorded": False})
     app = request.app

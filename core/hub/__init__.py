@@ -61,6 +61,19 @@ class SignalHub:
         self._events = EventStore(clock, self._registry)
         self._workers = Workers(self._registry, RetryPolicy(tuple(retry_delays)), clock, workers)
         self._groups: dict[Batch[Publisher, Any, Any], GroupCommit[Publisher, Any, Any]] = {}
+        self._wiring: Callable[[], object] | None = None
+
+    def wire_later(self, wire: Callable[[], object]) -> None:
+        """`wire()` subscribes the consumers when they are first needed: before the first
+        event is published, or the subscriptions listed. A command that only reads never
+        builds them, nor imports them (the command line answers in a fraction of a second;
+        an event it publishes still gets one delivery row per subscriber)."""
+        self._wiring = wire
+
+    def _wire(self) -> None:
+        if self._wiring is not None:
+            wire, self._wiring = self._wiring, None
+            wire()
 
     # ---- subscriptions --------------------------------------------------------------
 
@@ -85,6 +98,7 @@ class SignalHub:
 
     @property
     def subscriptions(self) -> list[Subscription]:
+        self._wire()
         return list(self._registry)
 
     # ---- publishing -----------------------------------------------------------------
@@ -92,6 +106,7 @@ class SignalHub:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Publisher]:
         """`async with hub.transaction() as tx:` change state and `await tx.publish(e)`."""
+        self._wire()
         async with in_transaction() as connection:
             publisher = Publisher(self._events, connection)
             yield publisher
@@ -122,6 +137,7 @@ class SignalHub:
         """Recover work interrupted by a crash, then deliver in the background."""
         if not self._dispatch:
             return
+        self._wire()
         await deliveries.requeue_running()
         self._workers.start()
         await self.sweep()

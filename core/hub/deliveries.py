@@ -8,7 +8,7 @@ A delivery is one subscriber's work on one event. It is claimed by moving it fro
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -39,38 +39,51 @@ async def due(now: float, limit: int = SWEEP_LIMIT) -> list[tuple[int, int]]:
     )
 
 
-async def pending_of_many(event_ids: Sequence[int]) -> list[tuple[int, int, str, int]]:
-    """(delivery id, event id, subscriber, attempts) of these events' pending deliveries."""
-    rows = (
-        await EventDelivery.filter(event_id__in=list(event_ids), status=DeliveryStatus.PENDING)
-        .order_by("id")
-        .values_list("id", "event_id", "subscriber", "attempts")
-    )
-    return cast("list[tuple[int, int, str, int]]", rows)
+class Claimed(NamedTuple):
+    """A delivery this process has just claimed (`running`)."""
+
+    id: int
+    event_id: int
+    subscriber: str
+    attempts: int  # this attempt included
 
 
-async def claim_many(delivery_ids: Sequence[int]) -> set[int]:
-    """Take many pending deliveries in one statement; the ids this call claimed (another
-    process may have taken some: RETURNING says exactly which are ours)."""
-    if not delivery_ids:
-        return set()
+async def claim_of_events(event_ids: Sequence[int]) -> list[Claimed]:
+    """Take the pending deliveries of these (just published) events in one statement."""
+    return await _claim("event_id", event_ids)
+
+
+async def claim_many(delivery_ids: Sequence[int]) -> list[Claimed]:
+    """Take many pending deliveries in one statement (another process may have taken
+    some: RETURNING says exactly which are ours)."""
+    return await _claim("id", delivery_ids)
+
+
+async def _claim(column: str, ids: Sequence[int]) -> list[Claimed]:
+    """Pending → running where `column` is one of `ids`; what was claimed, in id order."""
+    if not ids:
+        return []
     connection = EventDelivery._meta.db
     table = EventDelivery._meta.db_table
     if connection.capabilities.dialect == "postgres":
-        marks = ",".join(f"${i + 3}" for i in range(len(delivery_ids)))
+        marks = ",".join(f"${i + 3}" for i in range(len(ids)))
         first, second = "$1", "$2"
     else:
-        marks = ",".join("?" * len(delivery_ids))
+        marks = ",".join("?" * len(ids))
         first = second = "?"
-    # Only our table's name and placeholders: the values are bound.
+    # Only our table's and column's names and placeholders: the values are bound.
     sql = (
         f'UPDATE "{table}" SET "status" = {first}, "attempts" = "attempts" + 1 '  # noqa: S608
-        f'WHERE "status" = {second} AND "id" IN ({marks}) RETURNING "id"'
+        f'WHERE "status" = {second} AND "{column}" IN ({marks}) '
+        'RETURNING "id", "event_id", "subscriber", "attempts"'
     )
-    values = [DeliveryStatus.RUNNING.value, DeliveryStatus.PENDING.value, *delivery_ids]
+    values = [DeliveryStatus.RUNNING.value, DeliveryStatus.PENDING.value, *ids]
     # execute_query_dict: Tortoise's execute_query drops an UPDATE's rows on PostgreSQL.
     rows = await connection.execute_query_dict(sql, values)
-    return {int(row["id"]) for row in rows}
+    return sorted(
+        Claimed(int(r["id"]), int(r["event_id"]), str(r["subscriber"]), int(r["attempts"]))
+        for r in rows
+    )
 
 
 async def claimed_rows(delivery_ids: Sequence[int]) -> list[EventDelivery]:

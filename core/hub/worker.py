@@ -15,9 +15,10 @@ from core import metrics
 from core.clock import Clock
 from core.events import Event, spec_of
 from core.hub import deliveries
+from core.hub.deliveries import Claimed
 from core.hub.registry import Delivery, Registry
 from core.retry import RetryPolicy
-from models import DeliveryStatus, EventDelivery
+from models import DeliveryStatus
 
 log = logging.getLogger("core.hub")
 
@@ -108,45 +109,30 @@ class Workers:
 
     async def _deliver_fresh(self, fresh: list[tuple[int, Event]]) -> None:
         """Every subscriber of a batch of just-published events, with the bookkeeping
-        batched: one query finds their deliveries, one UPDATE claims them all, one marks
-        the successes done. Each subscriber then gets its share in event order, in one
-        call of its batch handler if it has one (a burst of leads: one transaction per
-        subscriber, not per lead). A crash anywhere leaves the claimed deliveries
-        `running`, run again at the next start: consumers are keyed, so nothing happens
-        twice."""
+        batched: one UPDATE claims all their deliveries, one marks the successes done.
+        Each subscriber then gets its share in event order, in one call of its batch
+        handler if it has one (a burst of leads: one transaction per subscriber, not per
+        lead). A crash anywhere leaves the claimed deliveries `running`, run again at the
+        next start: consumers are keyed, so nothing happens twice."""
         events = dict(fresh)
-        rows = await deliveries.pending_of_many(list(events))
-        claimed = await deliveries.claim_many([row[0] for row in rows])
-        groups: dict[str, list[EventDelivery]] = {}
-        for delivery_id, event_id, subscriber, attempts in rows:
-            if delivery_id in claimed:
-                groups.setdefault(subscriber, []).append(
-                    EventDelivery(
-                        id=delivery_id,
-                        event_id=event_id,
-                        subscriber=subscriber,
-                        attempts=attempts + 1,
-                    )
-                )
-        done: list[int] = []
-        for group in groups.values():
-            done += await self._run_group(group, events)
-        if done:
-            await deliveries.mark_done(done, self._clock.now())
+        await self._deliver(await deliveries.claim_of_events(list(events)), events)
 
     async def _deliver_swept(self, delivery_ids: list[int]) -> None:
         """Deliveries the sweep found (retries, a backlog after a restart): claimed in one
-        UPDATE, read with their events in one query, run per subscriber as fresh ones."""
+        UPDATE, their events read in one query, run per subscriber as fresh ones."""
         claimed = await deliveries.claim_many(delivery_ids)
         if not claimed:
             return
-        rows = await deliveries.claimed_rows(sorted(claimed))
+        rows = await deliveries.claimed_rows([row.id for row in claimed])
         events = {
             row.event_id: spec_of(row.event.name).payload.from_payload(row.event.payload)
             for row in rows
         }
-        groups: dict[str, list[EventDelivery]] = {}
-        for row in rows:
+        await self._deliver([row for row in claimed if row.event_id in events], events)
+
+    async def _deliver(self, claimed: list[Claimed], events: dict[int, Event]) -> None:
+        groups: dict[str, list[Claimed]] = {}
+        for row in claimed:  # in id order: each subscriber's share in event order
             groups.setdefault(row.subscriber, []).append(row)
         done: list[int] = []
         for group in groups.values():
@@ -154,7 +140,7 @@ class Workers:
         if done:
             await deliveries.mark_done(done, self._clock.now())
 
-    async def _run_group(self, group: list[EventDelivery], events: dict[int, Event]) -> list[int]:
+    async def _run_group(self, group: list[Claimed], events: dict[int, Event]) -> list[int]:
         """One subscriber's deliveries of a batch; the ids that succeeded."""
         sub = self._registry.named(group[0].subscriber)
         if sub is not None and sub.batch is not None and len(group) > 1:
@@ -173,13 +159,14 @@ class Workers:
                 )
             else:
                 now = self._clock.now()
+                metrics.HUB_DELIVERIES.labels(sub.name, "done").inc(len(work))
+                lag = metrics.HUB_LAG.labels(sub.name)
                 for event, _ in work:
-                    metrics.HUB_DELIVERIES.labels(sub.name, "done").inc()
-                    metrics.HUB_LAG.labels(sub.name).observe(max(0.0, now - event.timestamp))
+                    lag.observe(max(0.0, now - event.timestamp))
                 return [row.id for row in group]
         return [row.id for row in group if await self._run(row, events[row.event_id])]
 
-    async def _run(self, row: EventDelivery, event: Event) -> bool:
+    async def _run(self, row: Claimed, event: Event) -> bool:
         """Run one claimed delivery; True when it succeeded (the caller marks it done)."""
         sub = self._registry.named(row.subscriber)
         if sub is None:
@@ -196,7 +183,7 @@ class Workers:
         metrics.HUB_LAG.labels(sub.name).observe(max(0.0, self._clock.now() - event.timestamp))
         return True
 
-    async def _retry_later(self, row: EventDelivery, error: str) -> None:
+    async def _retry_later(self, row: Claimed, error: str) -> None:
         delay = self._retry.delay_after(row.attempts)
         metrics.HUB_DELIVERIES.labels(row.subscriber, "retry" if delay else "failed").inc()
         if delay is None:

@@ -103,15 +103,62 @@
     return hlsLoading;
   }
 
+  // ---- AUTO sessions: the recording as if live ----------------------------------------
+  // The live moment is the server's now − the planned start (`skew` puts the server's
+  // clock on this one). The player starts there, so a late joiner never sees the
+  // beginning, and it may fall behind (pause, rewind) but never run ahead: a seek or a
+  // faster rate past the live moment is put back. YouTube's embed is started with
+  // `start=` and shown without its controls (no seek bar; a click only pauses).
+  var AHEAD_S = 2;
+  function liveOffset() {
+    return Math.max(0, (Date.now() + skew) / 1000 - state.starts_at);
+  }
+
+  function atLiveMoment(player) {
+    var offset = Math.floor(liveOffset());
+    if (player.kind === "iframe") {
+      try {
+        var url = new URL(player.src);
+        url.searchParams.set("start", String(offset));
+        url.searchParams.set("autoplay", "1");
+        url.searchParams.set("controls", "0");
+        url.searchParams.set("disablekb", "1");
+        return url.toString();
+      } catch (e) { return player.src; }
+    }
+    if (player.kind === "video") return player.src.split("#")[0] + "#t=" + offset; // media fragment
+    return player.src;
+  }
+
+  function keepBehindLive(video) {
+    video.dataset.sync = "live";
+    video.setAttribute("controlslist", "noplaybackrate nodownload");
+    function clamp() {
+      var live = liveOffset();
+      if (video.currentTime > live + AHEAD_S) video.currentTime = live;
+    }
+    video.addEventListener("loadedmetadata", function () {
+      var live = liveOffset();
+      if (Math.abs(video.currentTime - live) > AHEAD_S) video.currentTime = live;
+    });
+    video.addEventListener("seeking", clamp);
+    video.addEventListener("timeupdate", clamp);
+    video.addEventListener("ratechange", function () {
+      if (video.playbackRate > 1) video.playbackRate = 1;
+    });
+  }
+
   function showPlayer(box, player) {
     var key = player ? player.kind + " " + player.src : "";
     if (box.dataset.key === key) return; // the same stream: leave it playing
     clearPlayer(box);
     box.dataset.key = key;
     if (!player) return;
+    var sync = data.sync && box.id === "player"; // the recording after the end: free
+    var src = sync ? atLiveMoment(player) : player.src;
     if (player.kind === "iframe") {
       var frame = el("iframe");
-      frame.src = player.src;
+      frame.src = src;
       frame.title = state.title;
       frame.allow = "autoplay; fullscreen; picture-in-picture; encrypted-media";
       frame.allowFullscreen = true;
@@ -122,12 +169,15 @@
     var video = el("video");
     video.controls = true;
     video.playsInline = true;
+    if (sync) keepBehindLive(video);
     box.appendChild(video);
     var native = video.canPlayType("application/vnd.apple.mpegurl");
     if (player.kind === "hls" && !native) {
       loadHls().then(function () {
         if (box.dataset.key !== key || !window.Hls || !window.Hls.isSupported()) return;
-        var hls = new window.Hls({ enableWorker: false, lowLatencyMode: true });
+        var options = { enableWorker: false, lowLatencyMode: !sync };
+        if (sync) options.startPosition = liveOffset();
+        var hls = new window.Hls(options);
         players[box.id] = hls;
         hls.loadSource(player.src);
         hls.attachMedia(video);
@@ -135,7 +185,7 @@
       }, function () {});
       return;
     }
-    video.src = player.src;
+    video.src = src;
     start(video);
   }
 
