@@ -10,6 +10,7 @@ from aiogram.enums import ParseMode
 
 from bot import (
     admin_users,
+    auto_series,
     broadcast,
     contact,
     fallback,
@@ -55,6 +56,7 @@ FEATURES = (
     webinar_control,
     webinar_chat,
     webinar_dialog,
+    auto_series,
     prompts,  # after every command: plain text answering a question
     fallback,
 )

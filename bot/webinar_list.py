@@ -5,7 +5,8 @@ to date): title, start in the speaker's time zone, status, and for a live one th
 in the room and the chat's messages now. The buttons open what the reader's capabilities
 allow: Start/Stop/Cancel (`webinar_manage_status`), Chat, the room as a speaker and, while
 live, Open/Close offer (the room's form; `webinar_manage_chat`), Edit and New
-(`webinar_create`). Rendering only: what a press does is Core's to decide.
+(`webinar_create`), and — when there are AUTO webinars — their own screen
+(`bot/auto_series.py`). Rendering only: what a press does is Core's to decide.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.context import Translate
+from core.auto_series_admin import any_series
 from core.chat import message_count
 from core.clock import Clock
 from core.links import Links
@@ -24,6 +26,7 @@ from core.roles import Capability, capabilities_of
 from core.telegram_limits import fit_plain
 from core.webinars import upcoming
 from delivery.callbacks import (
+    AutoSeriesScreen,
     ChatModeration,
     WebinarAction,
     WebinarDialog,
@@ -115,6 +118,9 @@ async def webinars_screen(
         last.insert(
             0, Button("➕ " + t(N_("New webinar")), callback=WebinarDialog(action="new").pack())
         )
+    if await any_series():  # the AUTO webinars' schedules: their own screen
+        data = AutoSeriesScreen(action="open").pack()
+        last.append(Button("📼 " + t(N_("AUTO webinars")), callback=data))
     rows.append(tuple(last))
     is_live = any(WebinarStatus(w.status) is WebinarStatus.LIVE for w in webinars)
     return Screen("\n".join(lines), tuple(rows), is_live)

@@ -13,6 +13,7 @@ import argparse
 
 from tortoise.functions import Count
 
+from cli import series as series_cli
 from cli.users import fail
 from core.auto_webinars import AutoDraft, create_auto_series, plan_sessions
 from core.clock import Clock
@@ -93,6 +94,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     status.add_argument("webinar", metavar="SLUG")
     status.add_argument("status", metavar="STATUS", help=f"one of: {STATUSES}")
     status.set_defaults(webinar_command=cmd_set_status)
+    series_cli.add_parser(cmds)
 
 
 def _draft_options(parser: argparse.ArgumentParser, *, required: set[str]) -> None:

@@ -15,6 +15,15 @@ The room calls this, and later the bot's speaker screen; none decides on its own
 
 A viewer's name in the chat is the first word of the name they registered with: the
 other viewers do not need their surname.
+
+AUTO sessions have this same chat (their stream is our embedded player; chat on per
+series), moderated the same way. A series may name its original live run
+(`AutoSeries.replay_chat_from`): `ChatReplay` then copies that run's messages into each
+live session when the session's timeline reaches their offset from the run's start.
+A copy has no lead and no user — nobody wrote it here — and points at its original
+(`replay_of`, unique per session, so a restart or a second process replays each once);
+it is stored like any message so a joining or reconnecting room gets it from history
+and a speaker can delete it; rooms show it marked as from the original broadcast.
 """
 
 from __future__ import annotations
@@ -44,7 +53,17 @@ from core.present import public_name
 from core.roles import Capability, can
 from core.users import NotAllowed
 from locales import N_
-from models import ChatMessage, ChatMute, LeadEntry, StreamType, User, Webinar, WebinarStatus
+from models import (
+    AutoSeries,
+    ChatMessage,
+    ChatMute,
+    LeadEntry,
+    StreamType,
+    User,
+    Webinar,
+    WebinarKind,
+    WebinarStatus,
+)
 
 TEXT_MAX = 500
 NAME_MAX = 40
@@ -147,14 +166,18 @@ def speaker_author(user: User) -> Author:
 
 
 def message_json(message: ChatMessage) -> dict[str, Any]:
-    """A message as rooms get it (no lead or user ids: viewers see names only)."""
-    return {
+    """A message as rooms get it (no lead or user ids: viewers see names only); a
+    replayed one says so (`replay`)."""
+    found: dict[str, Any] = {
         "id": message.id,
         "author": message.author_name,
         "text": message.text,
         "at": message.at,
         "speaker": message.from_speaker,
     }
+    if message.replay_of_id is not None:
+        found["replay"] = True
+    return found
 
 
 def message_event(message: ChatMessage) -> LiveEvent:
@@ -282,6 +305,94 @@ async def deleted_ids(webinar_id: int, upto: int) -> list[int]:
     )
     rows = cast("list[tuple[int, float | None]]", await recent)
     return sorted(mid for mid, deleted_at in rows if deleted_at is not None)
+
+
+# ---- replay of the original live run in AUTO sessions --------------------------------
+
+
+class ChatReplay:
+    """Each tick, copy the due messages of the original run into the live AUTO sessions
+    and push them to their rooms. One per process; run every second or so."""
+
+    def __init__(self, clock: Clock, live: LiveRooms) -> None:
+        self._clock = clock
+        self._live = live
+
+    async def tick(self) -> int:
+        """The number of messages replayed."""
+        rows = await Webinar.filter(
+            kind=WebinarKind.AUTO,
+            status=WebinarStatus.LIVE,
+            stream_type=StreamType.OBS,
+            chat_enabled=True,
+            series_id__not_isnull=True,
+        ).values_list("id", "starts_at", "series_id")
+        if not rows:
+            return 0
+        sources = dict(
+            await AutoSeries.filter(
+                id__in={series_id for _, _, series_id in rows}, replay_chat_from_id__not_isnull=True
+            ).values_list("id", "replay_chat_from_id")
+        )
+        count = 0
+        for session_id, starts_at, series_id in rows:
+            if (source_id := sources.get(series_id)) is not None:
+                for message in await replay_due(self._clock, session_id, starts_at, source_id):
+                    self._live.publish(session_id, message_event(message))
+                    count += 1
+        return count
+
+
+async def replay_due(
+    clock: Clock, session_id: int, starts_at: float, source_id: int
+) -> list[ChatMessage]:
+    """Store the source's messages whose offset the session has reached, not yet copied.
+
+    The offset is from the source's real start (its chat opened then) to the message;
+    the copy is dated at the session's start plus that offset. At most `WRITE_BATCH` a
+    call, oldest first; [] when another process copied them first.
+    """
+    source = await Webinar.get_or_none(id=source_id)
+    if source is None:
+        return []
+    origin = source.started_at if source.started_at is not None else source.starts_at
+    elapsed = clock.now() - starts_at
+    copied = cast(
+        "list[int]",
+        await ChatMessage.filter(webinar_id=session_id, replay_of_id__not_isnull=True)
+        .order_by("-replay_of_id")
+        .limit(1)
+        .values_list("replay_of_id", flat=True),
+    )
+    due = (
+        await ChatMessage.filter(
+            webinar_id=source_id, deleted_at__isnull=True, at__lte=origin + elapsed
+        )
+        .filter(id__gt=int(copied[0]) if copied else 0)
+        .order_by("id")
+        .limit(WRITE_BATCH)
+    )
+    rows = [
+        {
+            "webinar_id": session_id,
+            "lead_id": None,
+            "user_id": None,
+            "author_name": m.author_name,
+            "from_speaker": m.from_speaker,
+            "text": m.text,
+            "at": starts_at + max(0.0, m.at - origin),
+            "replay_of_id": m.id,
+        }
+        for m in due
+    ]
+    if not rows:
+        return []
+    try:
+        async with in_transaction() as connection:
+            ids = await insert_rows(connection, ChatMessage, rows)
+    except IntegrityError:  # another process replayed them first (and pushed them)
+        return []
+    return [ChatMessage(id=i, **row) for i, row in zip(ids, rows, strict=True)]
 
 
 # ---- moderation ---------------------------------------------------------------------

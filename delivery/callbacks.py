@@ -155,6 +155,14 @@ class WebinarDialog(CallbackData, prefix="wbd"):
     webinar_id: Annotated[int, Field(ge=0, le=MAX_ID)] = 0
 
 
+class AutoSeriesScreen(CallbackData, prefix="was"):
+    """The AUTO webinars' screen: `open` the list as a new message (from /webinars),
+    `list` it in place, `show` one series, `pause` or `resume` its schedule."""
+
+    action: Literal["open", "list", "show", "pause", "resume"]
+    series_id: Annotated[int, Field(ge=0, le=MAX_ID)] = 0
+
+
 # Every family, for the tests that throw junk at them.
 FAMILIES: tuple[type[CallbackData], ...] = (
     LeadCard,
@@ -178,4 +186,5 @@ FAMILIES: tuple[type[CallbackData], ...] = (
     ChatModeration,
     WebinarOffer,
     WebinarDialog,
+    AutoSeriesScreen,
 )

@@ -141,6 +141,15 @@ class AutoSeries(Model):
     paused = fields.BooleanField(default=False)
     created_at = fields.FloatField()
     updated_at = fields.FloatField()
+    # The original live run whose chat replays in each session at its offsets
+    # (`core/chat.py`'s replay); None: no replay.
+    replay_chat_from: fields.ForeignKeyNullableRelation[Webinar] = fields.ForeignKeyField(
+        "models.Webinar", related_name="replayed_by", null=True, on_delete=fields.SET_NULL
+    )
+    replay_chat_from_id: int | None
+    # Deleted by an operator (`core/auto_series_admin.py`): no longer listed or planned;
+    # the row stays while past sessions point at it.
+    deleted_at = fields.FloatField(null=True)
 
     sessions: fields.ReverseRelation[Webinar]
 
@@ -238,9 +247,16 @@ class ChatMessage(Model):
         "models.User", related_name="deleted_chat_messages", null=True, on_delete=fields.SET_NULL
     )
     deleted_by_id: int | None
+    # A message of the original live run replayed in an AUTO session (no lead, no user:
+    # nobody wrote it here); once per session (the unique key).
+    replay_of: fields.ForeignKeyNullableRelation[ChatMessage] = fields.ForeignKeyField(
+        "models.ChatMessage", related_name="replays", null=True, on_delete=fields.SET_NULL
+    )
+    replay_of_id: int | None
 
     class Meta:
         table = "webinar_chat_message"
+        unique_together = (("webinar", "replay_of"),)
         indexes = (("webinar_id", "id"),)
 
 

@@ -49,6 +49,7 @@ PREVIEW_ROBOTS = (
 SCRIPT_TEXTS = {
     "guest": N_("Guest"),
     "speaker": N_("speaker"),
+    "replay": N_("from the original broadcast"),
     "delete": N_("Delete"),
     "mute": N_("Mute"),
     "close_chat": N_("Close the chat"),

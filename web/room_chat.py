@@ -5,10 +5,18 @@ double-submit token, here in the `X-CSRF-Token` header, and a same-site `Origin`
 act only for the session of this webinar's room. The rules are Core's (`core/chat.py`);
 a refusal a person can do something about (too fast, too long, muted, closed) is a JSON
 `notice` the room shows beside the input, not an error page.
+
+`replay_chats` runs the replay of an original live run's chat in the live AUTO sessions
+(`core/chat.py`'s `ChatReplay`) once a second while the app runs: a message then reaches
+the rooms within about a second of its offset.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
@@ -16,6 +24,7 @@ from aiohttp import web
 from core.chat import (
     Author,
     ChatRefused,
+    ChatReplay,
     NoSuchMessage,
     Refusal,
     author_lead,
@@ -35,7 +44,10 @@ from web.i18n import gettext
 from web.room import webinar_by_slug
 from web.room_session import RoomSession, session_of
 
+log = logging.getLogger(__name__)
+
 HEADER = "X-CSRF-Token"
+REPLAY_EVERY = 1.0  # seconds between two replay ticks
 STATUS = {
     Refusal.NO_CHAT: 409,
     Refusal.CLOSED: 403,
@@ -121,3 +133,21 @@ async def moderate(request: web.Request) -> web.Response:
     except NoSuchMessage:
         return _notice(request, 404, NO_MESSAGE)
     return web.json_response({"ok": True, "changed": changed})
+
+
+async def _replay_forever(replay: ChatReplay) -> None:
+    while True:
+        try:
+            await replay.tick()
+        except Exception:  # the next tick tries again; a replay is never worth a crash
+            log.exception("chat replay failed")
+        await asyncio.sleep(REPLAY_EVERY)
+
+
+async def replay_chats(app: web.Application) -> AsyncIterator[None]:
+    """The app's cleanup context running the AUTO sessions' chat replay."""
+    task = asyncio.create_task(_replay_forever(ChatReplay(app[keys.CLOCK], app[keys.LIVE])))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

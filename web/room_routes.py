@@ -14,7 +14,7 @@ from core.presence import PresenceTracker
 from web import keys
 from web.ratelimit import RateLimiter
 from web.room import personal_link, room_page, speaker_link
-from web.room_chat import moderate, post_message
+from web.room_chat import moderate, post_message, replay_chats
 from web.room_offer import send_form, toggle_offer
 from web.room_presence import setup_presence
 from web.room_stream import frame, keep_alive, room_events
@@ -44,6 +44,7 @@ def setup_room(app: web.Application, live: LiveRooms, presence: PresenceTracker)
     app[keys.MINI_APP] = MiniAppAuth()  # the bot's token is set when the bot starts
     app.on_shutdown.append(_close_rooms)
     app.cleanup_ctx.append(_keep_alive)
+    app.cleanup_ctx.append(replay_chats)
     router = app.router
     # GET only (no HEAD): a link checker's HEAD must not count as the lead coming in.
     link = "/t/{webinar_id:[0-9]{1,18}}"

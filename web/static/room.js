@@ -381,13 +381,14 @@
     var meta = el("div", "meta");
     meta.appendChild(el("span", "author", message.author || T.guest));
     if (message.speaker) meta.appendChild(el("span", "role", T.speaker));
+    if (message.replay) meta.appendChild(el("span", "role replay", T.replay));
     meta.appendChild(el("time", "at", timeOf(message.at)));
     item.appendChild(meta);
     item.appendChild(el("p", "text", message.text));
     if (me.speaker) {
       var tools = el("div", "tools");
       tools.appendChild(tool(T["delete"], "delete", message.id));
-      if (!message.speaker) tools.appendChild(tool(T.mute, "mute", message.id));
+      if (!message.speaker && !message.replay) tools.appendChild(tool(T.mute, "mute", message.id));
       item.appendChild(tools);
     }
     // Messages come in id order; a late one still finds its place.
