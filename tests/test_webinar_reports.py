@@ -58,15 +58,18 @@ async def test_partners_and_the_speaker_get_one_report_each_after_the_last_class
             timestamp=int(clock.now()), webinar_id=webinar.webinar_id, lead_id=anna.id
         )
         await emit(rt, form)
-        for name in chats:
-            assert texts(fake, chats[name].id) == []  # nothing before the webinar ends
+        # Only the form is told at once (to Anna's partner); the reports wait for the end.
+        (sent_form,) = texts(fake, chats["Пётр"].id)
+        assert sent_form.startswith("🙋 Ваш лид отправил форму в комнате вебинара\nИмя: Анна")
+        for name in ("Полина", "Сергей"):
+            assert texts(fake, chats[name].id) == []
 
         await set_status(rt.hub, clock, webinar.id, WebinarStatus.FINISHED, actor=None)
         await emit(rt)  # the classification, then the reports
         # A classification delivered again sends nothing twice.
         await emit(rt, classified(clock, webinar, Person(dmitry, 0), "attended", 30))
 
-        (petr,) = texts(fake, chats["Пётр"].id)
+        (_, petr) = texts(fake, chats["Пётр"].id)
         assert petr.splitlines()[0] == "📊 Вебинар «Как стать партнёром»: ваши лиды"
         assert "Зарегистрировались: 2" in petr
         assert "Зашли в комнату: 2" in petr
