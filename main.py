@@ -260,7 +260,6 @@ async def _start(rt: Runtime, api_base: str | None, token: str | None) -> None:
     rt.scheduler = create_scheduler(
         rt.hub,
         broadcast_progress=partial(update_broadcast_progress, rt.hub, rt.clock, rt.texts),
-        auto_sessions=AutoSessions(rt.hub, rt.clock).tick,
     )
     schedule_daily(rt.scheduler, partial(run_retention, rt.clock, settings), job_id="retention")
     rt.scheduler.start()
@@ -268,6 +267,8 @@ async def _start(rt: Runtime, api_base: str | None, token: str | None) -> None:
     rt.waker = Waker(rt.engine.tick, rt.engine.next_due, rt.clock)
     rt.engine.on_schedule = rt.waker.schedule
     parts.task("waker", rt.waker.run())  # overdue steps run at once
+    auto = AutoSessions(rt.hub, rt.clock)  # AUTO sessions: planned, started, finished
+    parts.task("auto sessions", Waker(auto.tick, auto.next_due, rt.clock).run())
     # Stopped after its loop: messages already handed to Telegram get their rows marked.
     parts.on_stop("sends in flight", rt.sender.finish_inflight)
     parts.task("sender", rt.sender.run())

@@ -11,7 +11,8 @@ a restart that finds 10,000 steps overdue.
 `--auto`: a day of AUTO webinars — 1,000 sessions with 50 registrants each — through the
 product's own pieces: registrations through `register_many` and the hub's consumers
 (each starts its reminder run), the scheduler's jobs as `create_scheduler` makes them
-(the hub's sweep and `AutoSessions` every second), the scenario engine's waker, and the
+(the hub's sweep), `AutoSessions` under its own waker as `main.py` runs it (woken at each
+transition, and at least every second), the scenario engine's waker, and the
 attendance classification the stop triggers. Time is compressed by spreading the day's
 sessions over the observation window (`--auto-window`, 300 s by default: 288 times a
 real day, so the load per second is far above a real day's); each session lasts one
@@ -293,12 +294,15 @@ async def auto(sessions: int, window: float, registrants: int, due: int) -> None
 
         waker = Waker(engine.tick, engine.next_due, clock)
         engine.on_schedule = waker.schedule
-        jobs = create_scheduler(hub, auto_sessions=AutoSessions(hub, clock).tick)
+        jobs = create_scheduler(hub)
         jobs.start()
         task = asyncio.create_task(waker.run())
+        auto = AutoSessions(hub, clock)  # as `main.py` runs it: woken at each transition
+        auto_task = asyncio.create_task(Waker(auto.tick, auto.next_due, clock).run())
         end = first + window + AUTO_DURATION_MIN * 60
         await asyncio.sleep(end - clock.now() + 10)
         task.cancel()
+        auto_task.cancel()
         jobs.shutdown(wait=False)
         await hub.drain()
         await hub.stop()

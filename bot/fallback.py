@@ -47,6 +47,11 @@ TOOLS: tuple[tuple[str, str, tuple[Capability, ...]], ...] = (
     ("profile", N_("your name and photo shown to leads"), (Capability.LEADS_VIEW_OWN,)),
     ("users", N_("find people, change roles and capabilities"), (Capability.USERS_MANAGE_ROLES,)),
     ("broadcast", N_("a message to a segment"), (Capability.BROADCAST,)),
+    (
+        "series",
+        N_("AUTO webinars: coming sessions, registrations, pause"),
+        (Capability.WEBINAR_MANAGE_STATUS,),
+    ),
 )
 
 

@@ -384,6 +384,23 @@ async def advance_sessions(hub: SignalHub, clock: Clock) -> int:
     return applied
 
 
+async def next_transition_at() -> float | None:
+    """When the next AUTO session is due to go live or to finish; None when none is
+    scheduled or live (the job's waker sleeps until then, `scheduler/auto.py`)."""
+    first = (
+        await Webinar.filter(kind=WebinarKind.AUTO, status=WebinarStatus.SCHEDULED)
+        .order_by("starts_at")
+        .limit(1)
+        .values_list("starts_at", flat=True)
+    )
+    live = await Webinar.filter(kind=WebinarKind.AUTO, status=WebinarStatus.LIVE).values_list(
+        "starts_at", "duration_min"
+    )
+    due = [float(cast("float", at)) for at in first]
+    due += [starts_at + duration_min * 60 for starts_at, duration_min in live]
+    return min(due, default=None)
+
+
 # ---- just-in-time sessions and the visitor's choice -----------------------------------
 
 

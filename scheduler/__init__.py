@@ -68,14 +68,12 @@ class Waker:
 
 
 BROADCAST_PROGRESS_SECONDS = 3.0
-AUTO_TICK_SECONDS = 1.0
 
 
 def create_scheduler(
     hub: SignalHub,
     *,
     broadcast_progress: Callable[[], Awaitable[object]] | None = None,
-    auto_sessions: Callable[[], Awaitable[object]] | None = None,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     # A missed wake-up costs nothing: the next one finds the same due rows.
@@ -95,19 +93,6 @@ def create_scheduler(
             "interval",
             seconds=BROADCAST_PROGRESS_SECONDS,
             id="broadcast_progress",
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=None,
-        )
-    if auto_sessions is not None:
-        # AUTO webinars: sessions planned ahead, and started and finished on time
-        # (`scheduler/auto.py`); the state is in `webinar_event`, so a missed tick costs
-        # at most a second.
-        scheduler.add_job(
-            auto_sessions,
-            "interval",
-            seconds=AUTO_TICK_SECONDS,
-            id="auto_sessions",
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,

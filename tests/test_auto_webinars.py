@@ -20,7 +20,7 @@ from core.clock import FakeClock
 from core.hub import SignalHub
 from core.webinar_rules import WebinarInvalid
 from models import AutoSeries, EventRecord, Webinar, WebinarKind, WebinarStatus
-from scheduler.auto import AutoSessions
+from scheduler.auto import POLL_SECONDS, AutoSessions
 
 MSK = ZoneInfo("Europe/Moscow")
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC).timestamp()
@@ -130,6 +130,23 @@ async def test_the_job_starts_and_finishes_sessions_on_time(
     assert session.status is WebinarStatus.FINISHED
     sid = str(session.id)
     assert await statuses() == [(sid, "live"), (sid, "finished")]
+
+
+async def test_the_job_wakes_at_the_next_transition_or_within_a_second(
+    database_url: str, clock: FakeClock, hub: SignalHub
+) -> None:
+    job = AutoSessions(hub, clock, horizon=2 * DAY, plan_every=7 * DAY)
+    assert await job.next_due() == clock.now() + POLL_SECONDS  # nothing planned: it polls
+    await series(hub, clock)
+    await job.tick()  # plans the next two evenings
+    start = at(2026, 11, 30, 19, 0)
+    clock.advance(start - 0.25 - clock.now())
+    assert await job.next_due() == start  # to the moment, not at the next poll
+    clock.advance(0.25)
+    assert await job.tick() == 1
+    assert await job.next_due() == clock.now() + POLL_SECONDS
+    clock.advance(3600 - 0.5)  # half a second before the end
+    assert await job.next_due() == start + 3600
 
 
 async def test_a_restart_mid_session_neither_skips_nor_repeats(

@@ -38,6 +38,9 @@ async def test_help_lists_the_tools_each_role_may_use(
     assert "/broadcast" not in shown[Role.SPEAKER]
     assert "/users" in shown[Role.ADMIN]
     assert "/broadcast" in shown[Role.ADMIN]
+    assert "/series" not in shown[Role.PARTNER]
+    assert "/series" in shown[Role.SPEAKER]
+    assert "/series" in shown[Role.ADMIN]
 
 
 async def test_answers_come_in_the_order_the_person_wrote(
