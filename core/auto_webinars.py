@@ -330,6 +330,17 @@ async def plan_sessions(
     try:
         async with hub.transaction() as tx:
             conn = tx.connection
+            # Paused meanwhile? The row is locked (PostgreSQL; SQLite runs one transaction
+            # at a time): a pause either waits for these sessions and removes them, or
+            # lands first and this plans nothing.
+            running = (
+                await AutoSeries.filter(id=series.id, paused=False)
+                .using_db(conn)
+                .select_for_update()
+                .values_list("id", flat=True)
+            )
+            if not running:
+                return []
             planned = set(
                 cast(
                     "list[float]",

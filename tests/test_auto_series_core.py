@@ -88,3 +88,17 @@ async def test_a_live_session_blocks_deleting_and_a_replay_needs_a_live_webinar(
     with pytest.raises(SeriesGone):
         await series_view(series.id, actor=None)
     assert await list_series(actor=None) == []
+
+
+async def test_a_planning_that_read_the_series_before_a_pause_plans_nothing(
+    hub: SignalHub, clock: FakeClock
+) -> None:
+    from core.auto_webinars import plan_sessions
+
+    series = await a_series(hub, clock)
+    stale = await AutoSeries.get(id=series.id)  # what a planning run read a moment ago
+    admin = await make_user(clock, 1, Role.ADMIN)
+    await pause_series(hub, clock, series.id, actor=admin)
+    clock.advance(3 * 86400)  # days the planning would otherwise fill
+    assert await plan_sessions(hub, clock, stale) == []
+    assert await Webinar.filter(series_id=series.id, status=WebinarStatus.SCHEDULED).count() == 0
