@@ -195,6 +195,19 @@ async def test_a_paused_series_offers_nothing_and_takes_nothing(
     assert await registered_events() == []
 
 
+async def test_a_deleted_series_page_is_gone(client: Any, hub: SignalHub, clock: FakeClock) -> None:
+    from core.auto_series_admin import delete_series
+
+    series, _ = await make_series(hub, clock)
+    url = f"/w/{series.slug}?lang=en"
+    token = await open_form(client, url)
+    await delete_series(hub, clock, series.id, actor=None)
+    assert (await client.get(url)).status == 404
+    response = await post_form(client, token, url=url, session="1")
+    assert response.status == 404
+    assert await registered_events() == []
+
+
 async def test_a_form_shown_again_renders_the_times_in_the_visitors_zone(
     client: Any, hub: SignalHub, clock: FakeClock
 ) -> None:

@@ -30,7 +30,10 @@ async def _find(request: web.Request) -> Webinar | AutoSeries:
     slug = request.match_info["slug"]
     if len(slug) > 64 or slug.isdigit():
         raise web.HTTPNotFound()
-    found = await find_webinar(slug) or await AutoSeries.get_or_none(slug=slug.lower())
+    # A deleted series is gone from its address (its sessions' rooms stay for their people).
+    found = await find_webinar(slug) or await AutoSeries.get_or_none(
+        slug=slug.lower(), deleted_at__isnull=True
+    )
     if found is None:
         raise web.HTTPNotFound()
     return found
