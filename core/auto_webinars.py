@@ -50,7 +50,7 @@ from core.webinar_rules import (
     parse_url,
     slug_base,
 )
-from core.webinars import Outcome, require_capability, set_status, unique_slug
+from core.webinars import Outcome, require_capability, set_status, slug_taken, unique_slug
 from locales import N_
 from models import AutoSeries, StreamType, User, Webinar, WebinarKind, WebinarStatus
 
@@ -244,28 +244,11 @@ async def create_auto_series(
         conn = tx.connection
         if draft.slug is not None:
             values["slug"] = parse_slug(draft.slug)
-            if (
-                await AutoSeries.filter(slug=values["slug"]).using_db(conn).exists()
-                or await Webinar.filter(slug=values["slug"]).using_db(conn).exists()
-            ):
+            if await slug_taken(conn, values["slug"]):
                 raise WebinarInvalid("slug", N_("this slug is taken"))
         else:
             base = slug_base(title, now, tz).rsplit("-", 3)[0] or "auto"
-            # Not a webinar's either: `/w/<slug>` finds a webinar first.
-            taken = set()
-            for model in (AutoSeries, Webinar):
-                taken |= set(
-                    cast(
-                        "list[str]",
-                        await model.filter(slug__startswith=base)
-                        .using_db(conn)
-                        .values_list("slug", flat=True),
-                    )
-                )
-            slug, n = base, 2
-            while slug in taken:
-                slug, n = f"{base}-{n}", n + 1
-            values["slug"] = slug
+            values["slug"] = await unique_slug(conn, base)
         series = AutoSeries(**values, created_at=now, updated_at=now)
         await series.save(using_db=conn)
     return series

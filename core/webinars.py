@@ -52,7 +52,15 @@ from core.webinar_rules import (
     slug_base,
 )
 from locales import N_
-from models import Role, StreamType, User, Webinar, WebinarRegistration, WebinarStatus
+from models import (
+    AutoSeries,
+    Role,
+    StreamType,
+    User,
+    Webinar,
+    WebinarRegistration,
+    WebinarStatus,
+)
 
 # What may follow what. A live webinar is stopped (finished), not cancelled.
 TRANSITIONS: Mapping[WebinarStatus, frozenset[WebinarStatus]] = {
@@ -182,9 +190,24 @@ def _chat_word(kept: bool | None, stream_type: StreamType) -> str | None:
     return "on" if kept else "off"
 
 
+# `/w/<slug>` is one namespace for webinars (sessions included) and AUTO series.
+SLUG_OWNERS: tuple[type[Webinar] | type[AutoSeries], ...] = (Webinar, AutoSeries)
+
+
+async def slug_taken(conn: BaseDBAsyncClient, slug: str) -> bool:
+    """Whether `/w/<slug>` is a webinar's or an AUTO series' already."""
+    for model in SLUG_OWNERS:
+        if await model.filter(slug=slug).using_db(conn).exists():
+            return True
+    return False
+
+
 async def unique_slug(conn: BaseDBAsyncClient, base: str) -> str:
-    query = Webinar.filter(slug__startswith=base).using_db(conn)
-    taken = set(cast("list[str]", await query.values_list("slug", flat=True)))
+    """`base`, or `base-2`, `base-3`…: the first that neither a webinar nor a series has."""
+    taken: set[str] = set()
+    for model in SLUG_OWNERS:
+        query = model.filter(slug__startswith=base).using_db(conn)
+        taken |= set(cast("list[str]", await query.values_list("slug", flat=True)))
     if base not in taken:
         return base
     n = 2
@@ -209,7 +232,7 @@ async def create_webinar(
     async with hub.transaction() as tx:
         conn = tx.connection
         if "slug" in values:
-            if await Webinar.filter(slug=values["slug"]).using_db(conn).exists():
+            if await slug_taken(conn, values["slug"]):
                 raise WebinarInvalid("slug", N_("this slug is taken"))
         else:
             base = slug_base(values["title"], values["starts_at"], values["tz"])
@@ -256,8 +279,8 @@ async def edit_webinar(
         if "speaker" in draft.given:
             speaker = (draft.speaker or "").strip()
             values["speaker_id"] = (await _speaker(conn, clock, speaker)).id if speaker else None
-        if values.get("slug", webinar.slug) != webinar.slug and (
-            await Webinar.filter(slug=values["slug"]).using_db(conn).exists()
+        if values.get("slug", webinar.slug) != webinar.slug and await slug_taken(
+            conn, values["slug"]
         ):
             raise WebinarInvalid("slug", N_("this slug is taken"))
         changed = sorted(k for k, v in values.items() if getattr(webinar, k) != v)

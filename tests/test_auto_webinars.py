@@ -193,3 +193,28 @@ async def test_a_paused_series_plans_nothing(
     auto.paused = True
     await auto.save()
     assert await plan_sessions(hub, clock, auto, 3 * DAY) == []
+
+
+async def test_a_webinar_and_a_series_never_share_an_address(
+    database_url: str, clock: FakeClock, hub: SignalHub
+) -> None:
+    from core.webinar_rules import WebinarDraft
+    from core.webinars import create_webinar, edit_webinar
+
+    auto = await series(hub, clock)
+    live = {
+        "title": auto.title,  # the same title would give the same base
+        "start": "2026-12-20 19:00",
+        "duration": "60",
+        "stream_type": "obs",
+        "stream_url": "https://cdn.example.com/live.m3u8",
+    }
+    with pytest.raises(WebinarInvalid) as refused:
+        await create_webinar(
+            hub, clock, WebinarDraft(**live, slug=auto.slug), actor=None, default_tz="UTC"
+        )
+    assert refused.value.field == "slug"
+    other = await create_webinar(hub, clock, WebinarDraft(**live), actor=None, default_tz="UTC")
+    assert other.slug != auto.slug
+    with pytest.raises(WebinarInvalid):
+        await edit_webinar(hub, clock, other.id, WebinarDraft(slug=auto.slug), actor=None)
