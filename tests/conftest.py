@@ -22,6 +22,7 @@ from core.clock import FakeClock
 from core.hub import SignalHub
 from core.settings import Settings, load_settings
 from sandbox import FakeTelegram
+from tests.room_support import Visitor, room_app
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 
@@ -236,3 +237,26 @@ def product(
             await main.stop(rt)
 
     return run
+
+
+# ---- a webinar room's web app, and its visitors (the room tests) -------------------------
+
+
+@pytest.fixture
+async def room(aiohttp_server: Any, settings: Settings, clock: FakeClock, hub: SignalHub) -> Any:
+    """The web app serving rooms, on a real port (`tests/room_support.room_app`)."""
+    return await room_app(aiohttp_server, settings, clock, hub)
+
+
+@pytest.fixture
+async def people(room: Any) -> AsyncIterator[Callable[[], Any]]:
+    """`people()`: a new browser-like visitor of the room; all closed at the end."""
+    made: list[Visitor] = []
+
+    def visitor() -> Visitor:
+        made.append(Visitor(room.base))
+        return made[-1]
+
+    yield visitor
+    for one in made:
+        await one.close()

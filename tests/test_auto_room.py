@@ -18,7 +18,7 @@ from core.presence_store import flush
 from models import EventRecord, Webinar, WebinarStatus
 from sandbox import FakeTelegram
 from scheduler.auto import AutoSessions
-from tests.room_support import Visitor, make_lead, make_webinar, register, room_app, room_data
+from tests.room_support import Visitor, make_lead, make_webinar, register, room_data
 from tests.webinar_flow_support import at, buttons, person, registered
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -43,11 +43,6 @@ async def auto_session(hub: SignalHub, clock: FakeClock) -> Webinar:
     )
     [first, *_] = await plan_sessions(hub, clock, series, 2 * 86400)
     return first
-
-
-@pytest.fixture
-async def room(aiohttp_server: Any, settings: Any, clock: FakeClock, hub: SignalHub) -> Any:
-    return await room_app(aiohttp_server, settings, clock, hub)
 
 
 @pytest.fixture

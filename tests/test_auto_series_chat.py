@@ -5,8 +5,6 @@ here, deleted messages left out, each once — and a room entering later gets it
 
 from __future__ import annotations
 
-import pytest
-
 from core.auto_series_admin import set_replay_source
 from core.auto_webinars import AutoDraft, create_auto_series
 from core.chat import ChatReplay, delete_message, lead_author, speaker_author
@@ -15,27 +13,9 @@ from core.hub import SignalHub
 from core.webinars import set_status
 from models import ChatMessage, Role, Webinar, WebinarStatus
 from scheduler.auto import AutoSessions
-from tests.room_support import Visitor, make_lead, make_user, make_webinar, room_app
+from tests.room_support import make_lead, make_user, make_webinar
 from tests.test_room_chat import speaker, viewer
 from web import keys
-
-
-@pytest.fixture
-async def room(aiohttp_server, settings, clock, hub):
-    return await room_app(aiohttp_server, settings, clock, hub)
-
-
-@pytest.fixture
-async def people(room):
-    made: list[Visitor] = []
-
-    def visitor() -> Visitor:
-        made.append(Visitor(room.base))
-        return made[-1]
-
-    yield visitor
-    for one in made:
-        await one.close()
 
 
 async def original_run(room, clock: FakeClock, hub: SignalHub) -> tuple[Webinar, int]:

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from core.clock import FakeClock
 from core.hub import SignalHub
 from core.presence import LEFT_GRACE, TIMEOUT, PresenceTracker, Window
 from core.presence_store import flush, recover
 from core.webinars import set_status
 from models import EventRecord, Webinar, WebinarRegistration, WebinarStatus
-from tests.room_support import Visitor, make_lead, make_webinar, register, room_app
+from tests.room_support import Visitor, make_lead, make_webinar, register
 
 T0 = 1_800_000_000.0
 LIVE = Window(1, started_at=T0, ended_at=None)
@@ -125,24 +123,6 @@ def test_hidden_stops_counting_unless_the_platform_was_opened() -> None:
 
 
 # ---- through the room --------------------------------------------------------------
-
-
-@pytest.fixture
-async def room(aiohttp_server, settings, clock, hub):
-    return await room_app(aiohttp_server, settings, clock, hub)
-
-
-@pytest.fixture
-async def people(room):
-    made: list[Visitor] = []
-
-    def visitor() -> Visitor:
-        made.append(Visitor(room.base))
-        return made[-1]
-
-    yield visitor
-    for one in made:
-        await one.close()
 
 
 async def viewer(room, people, clock, hub, webinar: Webinar, name: str = "Анна") -> Visitor:

@@ -4,7 +4,6 @@ another webinar's token), or told the webinar is over — and the counts are on 
 
 from __future__ import annotations
 
-import pytest
 from prometheus_client import generate_latest
 
 from core import metrics
@@ -12,26 +11,8 @@ from core.clock import FakeClock
 from core.hub import SignalHub
 from core.webinars import set_status
 from models import WebinarStatus
-from tests.room_support import Visitor, make_webinar, room_app
+from tests.room_support import make_webinar
 from tests.test_presence import beat, viewer
-
-
-@pytest.fixture
-async def room(aiohttp_server, settings, clock, hub):
-    return await room_app(aiohttp_server, settings, clock, hub)
-
-
-@pytest.fixture
-async def people(room):
-    made: list[Visitor] = []
-
-    def visitor() -> Visitor:
-        made.append(Visitor(room.base))
-        return made[-1]
-
-    yield visitor
-    for one in made:
-        await one.close()
 
 
 def counted() -> dict[str, float]:

@@ -4,8 +4,6 @@ rooms' live connections (Server-Sent Events)."""
 
 from __future__ import annotations
 
-import pytest
-
 from core.clock import FakeClock
 from core.hub import SignalHub
 from core.roles import Capability
@@ -13,25 +11,7 @@ from core.users import set_capability
 from core.webinar_rules import WebinarDraft
 from core.webinars import edit_webinar, set_status
 from models import ChatMessage, ChatMute, EventRecord, Role, Webinar, WebinarStatus
-from tests.room_support import Visitor, make_lead, make_user, make_webinar, register, room_app
-
-
-@pytest.fixture
-async def room(aiohttp_server, settings, clock, hub):
-    return await room_app(aiohttp_server, settings, clock, hub)
-
-
-@pytest.fixture
-async def people(room):
-    made: list[Visitor] = []
-
-    def visitor() -> Visitor:
-        made.append(Visitor(room.base))
-        return made[-1]
-
-    yield visitor
-    for one in made:
-        await one.close()
+from tests.room_support import Visitor, make_lead, make_user, make_webinar, register
 
 
 async def viewer(room, people, clock, hub, webinar: Webinar, name: str) -> Visitor:

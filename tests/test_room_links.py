@@ -18,15 +18,9 @@ from tests.room_support import (
     make_user,
     make_webinar,
     register,
-    room_app,
 )
 
 SECRET = "test-secret-key-" + "x" * 32
-
-
-@pytest.fixture
-async def room(aiohttp_server, settings, clock, hub):
-    return await room_app(aiohttp_server, settings, clock, hub)
 
 
 @pytest.fixture

@@ -4,32 +4,12 @@ application through `core/applications.apply(via="room")`."""
 
 from __future__ import annotations
 
-import pytest
-
 from core.clock import FakeClock
 from core.hub import SignalHub
 from core.offers import close_offer, open_offer
 from core.webinars import set_status
 from models import Application, EventRecord, Role, Webinar, WebinarStatus
-from tests.room_support import Visitor, make_lead, make_user, make_webinar, register, room_app
-
-
-@pytest.fixture
-async def room(aiohttp_server, settings, clock, hub):
-    return await room_app(aiohttp_server, settings, clock, hub)
-
-
-@pytest.fixture
-async def people(room):
-    made: list[Visitor] = []
-
-    def visitor() -> Visitor:
-        made.append(Visitor(room.base))
-        return made[-1]
-
-    yield visitor
-    for one in made:
-        await one.close()
+from tests.room_support import Visitor, make_lead, make_user, make_webinar, register
 
 
 async def test_the_speaker_opens_the_form_and_a_viewer_applies_from_the_room(

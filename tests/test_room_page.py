@@ -15,14 +15,9 @@ from core.hub import SignalHub
 from core.room import Player, player_for
 from core.webinars import set_status
 from models import WebinarStatus
-from tests.room_support import Visitor, make_lead, make_webinar, register, room_app
+from tests.room_support import Visitor, make_lead, make_webinar, register
 
 VENDOR = Path(__file__).resolve().parent.parent / "web" / "static" / "vendor"
-
-
-@pytest.fixture
-async def room(aiohttp_server, settings, clock, hub):
-    return await room_app(aiohttp_server, settings, clock, hub)
 
 
 async def open_room(room, clock: FakeClock, hub: SignalHub, status: WebinarStatus, **webinar):
