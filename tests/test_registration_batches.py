@@ -38,6 +38,7 @@ async def ingest(hub: SignalHub, clock: FakeClock, n: int, webinar_id: str | Non
 
 
 async def run_everything(settings: Settings, clock: FakeClock) -> None:
+    """The consumers of everything stored, as the service runs them (in batches)."""
     worker = SignalHub(clock)
     main.wire(settings, clock, worker)
     await worker.start()

@@ -34,6 +34,7 @@ from models import (
 )
 from scheduler.engine import ScenarioEngine
 from scheduler.scenario import RunContext, Scenario, Send, WaitUntil
+from tests.test_registration_batches import run_everything
 
 H = 3600
 EARLY, LATE, LATEST = 150, 60, 20
@@ -54,26 +55,6 @@ async def burst(hub: SignalHub, clock: FakeClock, numbers: range, webinar: Webin
     """Many registrations at one moment, stored before any consumer runs (a backlog)."""
     leads = await asyncio.gather(*(ingest(hub, clock, n, str(webinar.id)) for n in numbers))
     return list(leads)
-
-
-async def run_everything(settings: Settings, clock: FakeClock) -> None:
-    """The consumers of everything stored, as the service runs them (in batches)."""
-    worker = SignalHub(clock)
-    main.wire(settings, clock, worker)
-    await worker.start()
-    try:
-        for _ in range(200):
-            await worker.sweep()
-            await worker.drain()
-            unfinished = EventDelivery.filter(
-                status__in=(DeliveryStatus.PENDING, DeliveryStatus.RUNNING)
-            )
-            if not await unfinished.exists():
-                return
-            await asyncio.sleep(0.05)
-        raise AssertionError("the hub did not finish its work")
-    finally:
-        await worker.stop()
 
 
 async def handled_twice(settings: Settings, clock: FakeClock) -> None:
